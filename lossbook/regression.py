@@ -1,15 +1,12 @@
 """Regression losses: functions of the residual :math:`r = \\hat y - y`."""
 
-import numpy as np
-import sympy as sp
-
 from . import symbols as s
 from ._registry import register_loss
 from ._validation import check_pair, reduce
 
 
 def _mse_grad(y_true, y_pred):
-    """Gradient of the sum-reduced :func:`mse` with respect to ``y_pred``: :math:`2(\\hat y - y)`."""
+    """Gradient of the sum-reduced :func:`mse`: :math:`2(\\hat y - y)`."""
     y_true, y_pred = check_pair(y_true, y_pred)
     return 2.0 * (y_pred - y_true)
 
