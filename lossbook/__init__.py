@@ -3,13 +3,41 @@
 Every loss is a plain function ``f(y_true, y_pred, *, <params>, reduction="mean")``
 with ``f.grad`` (gradient of the sum-reduced loss with respect to ``y_pred``),
 ``f.symbolic()`` (its sympy definition) and ``f.info`` (catalog metadata).
-``LOSSES`` maps every loss name to its function.
+``LOSSES`` maps every loss name to its function. One module per family:
+:mod:`lossbook.regression`, :mod:`lossbook.classification`,
+:mod:`lossbook.information`, :mod:`lossbook.boxes`, :mod:`lossbook.regularisation`;
+sympy likelihoods in :mod:`lossbook.likelihood`; checks and solvers in
+:mod:`lossbook.checks`.
 """
 
-from . import checks, likelihood, symbols
+from . import (
+    boxes,
+    checks,
+    classification,
+    information,
+    likelihood,
+    regression,
+    regularisation,
+    symbols,
+)
 from ._registry import LOSSES, LossInfo
-from .regression import mse
+from .boxes import *  # noqa: F403
+from .classification import *  # noqa: F403
+from .information import *  # noqa: F403
+from .regression import *  # noqa: F403
+from .regularisation import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-__all__ = ["LOSSES", "LossInfo", "checks", "likelihood", "symbols", "mse"]
+__all__ = [
+    "LOSSES",
+    "LossInfo",
+    "checks",
+    "likelihood",
+    "symbols",
+    *regression.__all__,
+    *classification.__all__,
+    *information.__all__,
+    *boxes.__all__,
+    *regularisation.__all__,
+]

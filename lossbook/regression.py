@@ -4,6 +4,8 @@ from . import symbols as s
 from ._registry import register_loss
 from ._validation import check_pair, reduce
 
+__all__ = ["mse"]
+
 
 def _mse_grad(y_true, y_pred):
     """Gradient of the sum-reduced :func:`mse`: :math:`2(\\hat y - y)`."""

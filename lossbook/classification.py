@@ -1,0 +1,3 @@
+"""Classification losses: probabilities, logits and margins."""
+
+__all__ = []

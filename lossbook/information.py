@@ -1,0 +1,3 @@
+"""Information-theoretic quantities: entropy and KL divergence."""
+
+__all__ = []
