@@ -25,7 +25,7 @@ $(CACHE_STAMP): $(LOSSBOOK_SRC) | $(STAMP)
 	mkdir -p _build && touch $(CACHE_STAMP)
 
 build: $(STAMP) $(CACHE_STAMP)
-	$(BIN)/jupyter-book build $(JB_FLAGS) .
+	$(BIN)/jupyter-book build $(JB_FLAGS) $(JB_EXTRA) .
 
 book: build
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
@@ -40,6 +40,8 @@ browser: build
 lint: $(STAMP)
 	$(BIN)/ruff check lossbook tests benchmarks
 
+# The test build re-reads every page (--all), so warnings of unchanged pages are reported too.
+test: JB_EXTRA := --all
 test: lint unit build browser
 	@echo "All tests passed."
 
