@@ -1,8 +1,23 @@
 """Numeric checks and the small solvers that the chapters share."""
 
+import operator
+
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_scalar
+
+
+def _check_count(value, name):
+    """A non-negative Python/numpy integer (``range`` would reject a float less clearly)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    return value
 
 
 def finite_difference_grad(func, x, *, step=1e-6):
@@ -72,6 +87,42 @@ def gradient_check(loss, y_true, y_pred, *, step=1e-6, **params):
     return float(np.max(np.abs(analytic - numeric) / np.maximum(1.0, np.abs(analytic))))
 
 
+def gradient_descent(grad_fn, w0, *, lr, steps):
+    r"""Plain gradient descent with a fixed step: :math:`w \leftarrow w - \eta\,\nabla f(w)`.
+
+    Parameters
+    ----------
+    grad_fn : callable
+        Maps the current iterate (float64 array shaped like ``w0``) to the gradient.
+    w0 : array_like
+        Starting point (not modified).
+    lr : float
+        Step size :math:`\eta > 0`.
+    steps : int
+        Number of iterations.
+
+    Returns
+    -------
+    ndarray
+        The last iterate, shaped like ``w0``.
+
+    Examples
+    --------
+    Minimise :math:`\tfrac12\|w - c\|^2`, whose gradient is :math:`w - c`:
+
+    >>> import numpy as np
+    >>> from lossbook.checks import gradient_descent
+    >>> c = np.array([1.0, -2.0])
+    >>> np.round(gradient_descent(lambda w: w - c, [0.0, 0.0], lr=0.5, steps=60), 12)
+    array([ 1., -2.])
+    """
+    w = as_float_array(w0, "w0").copy()
+    lr = check_scalar(lr, "lr", low=0.0, low_open=True)
+    for _ in range(_check_count(steps, "steps")):
+        w -= lr * grad_fn(w)
+    return w
+
+
 def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
     r"""Fit :math:`\hat y = Xw` by full-batch gradient descent on the mean ``loss``.
 
@@ -93,7 +144,7 @@ def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
     w0 : array_like, shape (d,), optional
         Starting point; zeros by default.
     **params
-        Passed to ``loss.grad`` (e.g. ``delta`` for :func:`~lossbook.huber`).
+        Passed to ``loss.grad`` (e.g. ``delta`` for :func:`lossbook.regression.huber`).
 
     Returns
     -------
@@ -112,8 +163,98 @@ def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
     y = as_float_array(y, "y")
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must have shape (n, d) and y shape (n,); got {X.shape} and {y.shape}")
-    w = np.zeros(X.shape[1]) if w0 is None else as_float_array(w0, "w0").copy()
+    w0 = np.zeros(X.shape[1]) if w0 is None else w0
     n = X.shape[0]
-    for _ in range(steps):
-        w -= lr * (X.T @ loss.grad(y, X @ w, **params)) / n
-    return w
+    return gradient_descent(
+        lambda w: X.T @ loss.grad(y, X @ w, **params) / n, w0, lr=lr, steps=steps
+    )
+
+
+def monte_carlo_mean(samples, axis=0):
+    r"""Monte-Carlo estimate of an expectation and its standard error.
+
+    .. math::
+        \bar x = \frac1m \sum_{k=1}^m x_k, \qquad
+        \operatorname{se} = \frac{s}{\sqrt m}, \quad
+        s^2 = \frac{1}{m-1}\sum_{k=1}^m (x_k - \bar x)^2
+
+    Parameters
+    ----------
+    samples : array_like
+        Draws :math:`x_k` along ``axis`` (at least two).
+    axis : int, default 0
+        Axis that indexes the draws.
+
+    Returns
+    -------
+    mean, standard_error : numpy.float64 or ndarray
+        Scalars for 1-D ``samples``, otherwise arrays without ``axis``.
+
+    Examples
+    --------
+    >>> from lossbook.checks import monte_carlo_mean
+    >>> mean, se = monte_carlo_mean([1.0, 2.0, 3.0, 4.0])
+    >>> float(mean), round(float(se), 6)
+    (2.5, 0.645497)
+    """
+    samples = as_float_array(samples, "samples")
+    count = samples.shape[axis]
+    if count < 2:
+        raise ValueError(f"samples needs at least 2 draws along axis {axis}, got {count}")
+    mean = samples.mean(axis=axis)
+    standard_error = samples.std(axis=axis, ddof=1) / np.sqrt(count)
+    return mean, standard_error
+
+
+def minimise_on_grid(loss, samples, grid, **params):
+    r"""Minimise the empirical expected loss of a constant prediction over a grid.
+
+    For each candidate :math:`c` in ``grid`` the risk is
+    :math:`R(c) = \frac1m \sum_{k=1}^m \ell(y_k, c)`, averaged over the
+    draws :math:`y_k` in ``samples``; all candidates are evaluated in one
+    vectorised call (memory grows as ``grid.size * samples.size``).
+
+    Parameters
+    ----------
+    loss : callable
+        An elementwise loss ``loss(y_true, y_pred, reduction="none", **params)``.
+    samples : array_like, shape (m,)
+        Draws of the target.
+    grid : array_like, shape (g,)
+        Candidate predictions.
+    **params
+        Passed to ``loss`` (e.g. ``q`` for :func:`lossbook.regression.quantile`).
+
+    Returns
+    -------
+    best : numpy.float64
+        The grid point with the smallest risk (the first one on ties).
+    risk : ndarray, shape (g,)
+        :math:`R(c)` for every grid point.
+
+    Examples
+    --------
+    The absolute error is minimised by the median, the squared error by the mean:
+
+    >>> import numpy as np
+    >>> from lossbook import mae, mse
+    >>> from lossbook.checks import minimise_on_grid
+    >>> draws, grid = [0.0, 1.0, 2.0, 3.0, 14.0], np.linspace(0.0, 14.0, 141)
+    >>> best, risk = minimise_on_grid(mae, draws, grid)
+    >>> float(best), float(risk.min())
+    (2.0, 3.2)
+    >>> float(minimise_on_grid(mse, draws, grid)[0])
+    4.0
+    """
+    samples = as_float_array(samples, "samples")
+    grid = as_float_array(grid, "grid")
+    if samples.ndim != 1 or grid.ndim != 1:
+        raise ValueError(
+            f"samples and grid must be 1-D, got shapes {samples.shape} and {grid.shape}"
+        )
+    shape = (grid.size, samples.size)
+    targets = np.broadcast_to(samples, shape)
+    candidates = np.broadcast_to(grid[:, None], shape)
+    risk = loss(targets, candidates, reduction="none", **params).mean(axis=1)
+    best = int(np.argmin(risk))
+    return grid[best], risk

@@ -1,16 +1,46 @@
 """Regression losses: functions of the residual :math:`r = \\hat y - y`."""
 
+import numpy as np
+import sympy as sp
+
 from . import symbols as s
 from ._registry import register_loss
-from ._validation import check_pair, reduce
+from ._validation import check_pair, check_scalar, reduce
 
-__all__ = ["mse"]
+__all__ = ["mse", "mae", "smooth_l1", "huber", "quantile", "log_cosh"]
+
+
+def _residual(y_true, y_pred):
+    """Validated residual :math:`\\hat y - y` (float64, same shape as the inputs)."""
+    y_true, y_pred = check_pair(y_true, y_pred)
+    return y_pred - y_true
+
+
+def _positive(value, name):
+    return check_scalar(value, name, low=0.0, low_open=True)
+
+
+def _quantile_level(q):
+    return check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def _huber_of_abs(abs_r, delta):
+    """Huber loss of :math:`|r|` written as one formula for both branches.
+
+    With :math:`a = \\min(|r|, \\delta)`, :math:`a(|r| - a/2)` is :math:`r^2/2`
+    inside the threshold and :math:`\\delta(|r| - \\delta/2)` outside, and never
+    squares a residual that lies outside (no overflow for huge residuals).
+    """
+    clipped = np.minimum(abs_r, delta)
+    return clipped * (abs_r - 0.5 * clipped)
+
+
+# --------------------------------------------------------------------- mse
 
 
 def _mse_grad(y_true, y_pred):
     """Gradient of the sum-reduced :func:`mse`: :math:`2(\\hat y - y)`."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return 2.0 * (y_pred - y_true)
+    return 2.0 * _residual(y_true, y_pred)
 
 
 def _mse_symbolic():
@@ -55,5 +85,359 @@ def mse(y_true, y_pred, *, reduction="mean"):
     >>> mse.grad([0.0, 1.0], [1.0, 3.0])
     array([2., 4.])
     """
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return reduce((y_pred - y_true) ** 2, reduction)
+    return reduce(_residual(y_true, y_pred) ** 2, reduction)
+
+
+# --------------------------------------------------------------------- mae
+
+
+def _mae_grad(y_true, y_pred):
+    """Gradient of the sum-reduced :func:`mae`: :math:`\\operatorname{sign}(\\hat y - y)`."""
+    return np.sign(_residual(y_true, y_pred))
+
+
+def _mae_symbolic():
+    """One element of :func:`mae`: :math:`|\\hat y - y|`."""
+    return sp.Abs(s.y_hat - s.y)
+
+
+@register_loss(
+    grad=_mae_grad,
+    symbolic=_mae_symbolic,
+    family="regression",
+    estimates="conditional median",
+    bounded_gradient=True,
+    chapter="regression/laplace-mae",
+)
+def mae(y_true, y_pred, *, reduction="mean"):
+    r"""Mean absolute error.
+
+    .. math:: \ell(y, \hat y) = |\hat y - y|
+
+    The loss has a kink at :math:`\hat y = y`. ``mae.grad`` returns
+    :math:`\operatorname{sign}(\hat y - y)`, which is 0 at the kink: the
+    midpoint of the subdifferential :math:`[-1, 1]`, and the subgradient with
+    the smallest norm.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    See Also
+    --------
+    mse : the loss of the mean.
+    quantile : ``quantile(q=0.5)`` is half of ``mae``.
+
+    Examples
+    --------
+    >>> from lossbook import mae
+    >>> float(mae([0.0, 1.0, 2.0], [1.0, 3.0, 2.0]))
+    1.0
+    >>> mae.grad([0.0, 1.0, 2.0], [1.0, -3.0, 2.0])
+    array([ 1., -1.,  0.])
+    """
+    return reduce(np.abs(_residual(y_true, y_pred)), reduction)
+
+
+# ------------------------------------------------------------- smooth_l1
+
+
+def _smooth_l1_grad(y_true, y_pred, *, beta=1.0):
+    """Gradient of the sum-reduced :func:`smooth_l1`: ``clip(r / beta, -1, 1)``."""
+    beta = _positive(beta, "beta")
+    r = _residual(y_true, y_pred)
+    return np.clip(r, -beta, beta) / beta
+
+
+def _smooth_l1_symbolic():
+    """One element of :func:`smooth_l1` as a sympy ``Piecewise`` in ``s.beta``."""
+    r = s.y_hat - s.y
+    return sp.Piecewise(
+        (r**2 / (2 * s.beta), sp.Abs(r) < s.beta),
+        (sp.Abs(r) - s.beta / 2, True),
+    )
+
+
+@register_loss(
+    grad=_smooth_l1_grad,
+    symbolic=_smooth_l1_symbolic,
+    family="regression",
+    estimates="conditional Huber M-estimate of location with delta = beta "
+    "(centre of symmetric noise; median as beta -> 0, mean as beta -> inf)",
+    bounded_gradient=True,
+    chapter="regression/huber-smooth-l1",
+)
+def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="mean"):
+    r"""Smooth L1 loss (PyTorch's ``smooth_l1_loss``, Fast R-CNN's box loss).
+
+    .. math::
+        \ell(y, \hat y) = \begin{cases}
+            \dfrac{r^2}{2\beta} & |r| < \beta \\[1ex]
+            |r| - \dfrac{\beta}{2} & \text{otherwise}
+        \end{cases}
+        \qquad r = \hat y - y
+
+    It equals ``huber(delta=beta) / beta``: the same minimiser, with a slope
+    of 1 (rather than :math:`\delta`) in the linear tails.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    beta : float, default 1.0
+        Width of the quadratic zone; must be positive (unlike PyTorch, where
+        ``beta=0`` means plain L1: use :func:`mae` for that).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    See Also
+    --------
+    huber : the same loss scaled by :math:`\beta`.
+
+    Examples
+    --------
+    >>> from lossbook import smooth_l1
+    >>> smooth_l1([0.0, 0.0], [0.5, -3.0], reduction="none")
+    array([0.125, 2.5  ])
+    >>> smooth_l1.grad([0.0, 0.0], [0.5, -3.0], beta=2.0)
+    array([ 0.25, -1.  ])
+    """
+    beta = _positive(beta, "beta")
+    abs_r = np.abs(_residual(y_true, y_pred))
+    clipped = np.minimum(abs_r, beta)
+    # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
+    # factor a <= beta first keeps tiny and huge beta free of under/overflow.
+    return reduce((clipped / beta) * (abs_r - 0.5 * clipped), reduction)
+
+
+# ------------------------------------------------------------------ huber
+
+
+def _huber_grad(y_true, y_pred, *, delta=1.0):
+    """Gradient of the sum-reduced :func:`huber`: ``clip(r, -delta, delta)``."""
+    delta = _positive(delta, "delta")
+    return np.clip(_residual(y_true, y_pred), -delta, delta)
+
+
+def _huber_symbolic():
+    """One element of :func:`huber` as a sympy ``Piecewise`` in ``s.delta``."""
+    r = s.y_hat - s.y
+    return sp.Piecewise(
+        (r**2 / 2, sp.Abs(r) <= s.delta),
+        (s.delta * (sp.Abs(r) - s.delta / 2), True),
+    )
+
+
+@register_loss(
+    grad=_huber_grad,
+    symbolic=_huber_symbolic,
+    family="regression",
+    estimates="conditional Huber M-estimate of location "
+    "(centre of symmetric noise; median as delta -> 0, mean as delta -> inf)",
+    bounded_gradient=True,
+    chapter="regression/huber-smooth-l1",
+)
+def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
+    r"""Huber loss (PyTorch's ``huber_loss``, scipy's ``special.huber``).
+
+    .. math::
+        \ell(y, \hat y) = \begin{cases}
+            \tfrac12 r^2 & |r| \le \delta \\[1ex]
+            \delta\left(|r| - \tfrac12\delta\right) & \text{otherwise}
+        \end{cases}
+        \qquad r = \hat y - y
+
+    Quadratic near zero, linear in the tails, continuously differentiable;
+    the gradient :math:`\operatorname{clip}(r, -\delta, \delta)` caps the pull
+    of any one outlier at :math:`\delta`.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    delta : float, default 1.0
+        Threshold between the quadratic and the linear zone; must be positive.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    See Also
+    --------
+    smooth_l1 : ``huber(delta=beta) / beta``.
+
+    Examples
+    --------
+    >>> from lossbook import huber
+    >>> huber([0.0, 0.0], [0.5, -3.0], reduction="none")
+    array([0.125, 2.5  ])
+    >>> huber.grad([0.0, 0.0], [0.5, -3.0], delta=2.0)
+    array([ 0.5, -2. ])
+    """
+    delta = _positive(delta, "delta")
+    return reduce(_huber_of_abs(np.abs(_residual(y_true, y_pred)), delta), reduction)
+
+
+# --------------------------------------------------------------- quantile
+
+
+def _quantile_grad(y_true, y_pred, *, q=0.5):
+    """Gradient of the sum-reduced :func:`quantile` (midpoint subgradient at the kink)."""
+    q = _quantile_level(q)
+    r = _residual(y_true, y_pred)
+    return np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.5 - q))
+
+
+def _quantile_symbolic():
+    """One element of :func:`quantile`: :math:`\\max(q u, (q-1) u)`, :math:`u = y - \\hat y`."""
+    u = s.y - s.y_hat
+    return sp.Max(s.q * u, (s.q - 1) * u)
+
+
+@register_loss(
+    grad=_quantile_grad,
+    symbolic=_quantile_symbolic,
+    family="regression",
+    estimates="conditional q-quantile",
+    bounded_gradient=True,
+    chapter="regression/quantile",
+)
+def quantile(y_true, y_pred, *, q=0.5, reduction="mean"):
+    r"""Quantile (pinball) loss, as scikit-learn's ``mean_pinball_loss(alpha=q)``.
+
+    .. math::
+        \ell(y, \hat y) = \max\big(q\,u,\ (q - 1)\,u\big)
+        = \begin{cases} q\,u & u \ge 0 \\ (q-1)\,u & u < 0 \end{cases}
+        \qquad u = y - \hat y
+
+    Under-prediction costs :math:`q` per unit, over-prediction :math:`1 - q`,
+    so the minimiser is the :math:`q`-quantile. At the kink :math:`\hat y = y`
+    ``quantile.grad`` returns :math:`\tfrac12 - q`, the midpoint of the
+    subdifferential :math:`[-q, 1 - q]`; with ``q=0.5`` this is 0, as for
+    :func:`mae`.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    q : float, default 0.5
+        Quantile level, in the open interval (0, 1).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    See Also
+    --------
+    mae : twice ``quantile(q=0.5)``.
+
+    Examples
+    --------
+    >>> from lossbook import quantile
+    >>> quantile([0.0, 0.0], [-2.0, 2.0], q=0.75, reduction="none")
+    array([1.5, 0.5])
+    >>> quantile.grad([0.0, 0.0, 0.0], [-2.0, 2.0, 0.0], q=0.75)
+    array([-0.75,  0.25, -0.25])
+    """
+    q = _quantile_level(q)
+    u = -_residual(y_true, y_pred)
+    return reduce(np.where(u >= 0, q * u, (q - 1.0) * u), reduction)
+
+
+# --------------------------------------------------------------- log_cosh
+
+_LOG2 = float(np.log(2.0))
+# Below the crossover log1p(2 sinh^2(r/2)) keeps full relative accuracy (no
+# cancellation as r -> 0); above it |r| - log 2 + log1p(exp(-2|r|)) never
+# overflows. Both are within about 2 ulp of mpmath on either side of 1.
+_LOG_COSH_CROSSOVER = 1.0
+
+
+def _log_cosh_of_abs(abs_r):
+    out = np.empty_like(abs_r)
+    small = abs_r <= _LOG_COSH_CROSSOVER
+    half = 0.5 * abs_r[small]
+    out[small] = np.log1p(2.0 * np.sinh(half) ** 2)
+    large = abs_r[~small]
+    out[~small] = (large - _LOG2) + np.log1p(np.exp(-2.0 * large))
+    return out
+
+
+def _log_cosh_grad(y_true, y_pred):
+    """Gradient of the sum-reduced :func:`log_cosh`: :math:`\\tanh(\\hat y - y)`."""
+    return np.tanh(_residual(y_true, y_pred))
+
+
+def _log_cosh_symbolic():
+    """One element of :func:`log_cosh`: :math:`\\log\\cosh(\\hat y - y)`."""
+    return sp.log(sp.cosh(s.y_hat - s.y))
+
+
+@register_loss(
+    grad=_log_cosh_grad,
+    symbolic=_log_cosh_symbolic,
+    family="regression",
+    estimates="conditional M-estimate of location m solving E tanh(Y - m) = 0 "
+    "(centre of symmetric noise; in general neither mean nor median)",
+    bounded_gradient=True,
+    chapter="regression/what-losses-estimate",
+)
+def log_cosh(y_true, y_pred, *, reduction="mean"):
+    r"""Log-cosh loss.
+
+    .. math:: \ell(y, \hat y) = \log\cosh(\hat y - y)
+
+    Behaves like :math:`r^2/2` for small residuals and like
+    :math:`|r| - \log 2` for large ones, with gradient :math:`\tanh r`. It is
+    evaluated without overflow and to full relative accuracy for tiny and
+    huge residuals (``np.log(np.cosh(r))`` overflows beyond :math:`|r| \approx 710`
+    and loses every digit below :math:`|r| \approx 10^{-8}`).
+
+    Its population minimiser is the M-estimate of location :math:`m` that
+    solves :math:`\mathbb E \tanh(Y - m) = 0`. It is the centre of the noise
+    when the noise is symmetric. Otherwise it is in general neither the mean
+    nor the median: it moves towards the mean when the spread of :math:`Y` is
+    small compared to 1 and towards the median when it is large, but for
+    skewed noise it need not lie between the two.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import log_cosh
+    >>> log_cosh([0.0, 0.0, 0.0], [1e-10, 1.0, 1000.0], reduction="none")
+    array([5.00000000e-21, 4.33780830e-01, 9.99306853e+02])
+    >>> np.round(log_cosh.grad([0.0, 0.0], [0.5, -1000.0]), 6)
+    array([ 0.462117, -1.      ])
+    """
+    return reduce(_log_cosh_of_abs(np.abs(_residual(y_true, y_pred))), reduction)
