@@ -1,3 +1,597 @@
-"""Bounding-box overlap and the IoU family of losses (boxes as (x1, y1, x2, y2))."""
+r"""Bounding-box overlap and the IoU family of losses.
 
-__all__ = []
+A box is a row ``(x1, y1, x2, y2)`` with :math:`x_2 \ge x_1` and
+:math:`y_2 \ge y_1`; arrays of boxes have shape ``(..., 4)``. The two
+arguments hold *matched pairs*: box ``k`` of the target is compared with box
+``k`` of the prediction, element by element (not every box against every box,
+as ``torchvision.ops.box_iou`` does). Zero-width or zero-height boxes are
+valid.
+
+The losses follow ``torchvision.ops`` (``generalized_box_iou_loss``,
+``distance_box_iou_loss``, ``complete_box_iou_loss``) with
+:math:`\varepsilon = 10^{-7}` added to the same denominators; the only
+difference of interface is the default ``reduction="mean"`` (torchvision's
+default is ``"none"``).
+
+Numerics. Every loss contains :math:`1 - \mathrm{IoU}`, which cancels
+catastrophically when the boxes nearly coincide if computed as written. Here
+the union minus the intersection, and the enclosing box minus the union, are
+assembled from the lengths by which one interval sticks out of the other
+(single differences of coordinates), so each loss is a sum of non-negative
+terms and keeps full relative accuracy down to nearly coinciding boxes. Centre
+distances are likewise formed from coordinate differences, not from rounded
+centres.
+
+Gradients are analytic, with respect to the predicted box, and follow the
+subgradient that PyTorch's autograd takes through torchvision's code: where
+``max``/``min`` tie (an edge of the prediction on an edge of the target), the
+gradient is shared equally between the two arguments, which at a single tie is
+the symmetric (central) derivative; where the boxes merely touch, the
+intersection is zero and so is its gradient.
+
+Symbolic definitions. ``loss.symbolic()`` returns one pair's loss in the eight
+coordinates :data:`BOX_TRUE_SYMBOLS` and :data:`BOX_PRED_SYMBOLS`, with
+intersection and enclosing box written with ``Max``/``Min`` and
+:math:`\varepsilon` as the exact rational :math:`10^{-7}`; the CIoU weight is
+the free symbol :data:`CIOU_ALPHA` (see :func:`ciou_loss`).
+"""
+
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from ._registry import register_loss
+from ._validation import check_pair, reduce
+
+__all__ = [
+    "BOX_PRED_SYMBOLS",
+    "BOX_TRUE_SYMBOLS",
+    "CIOU_ALPHA",
+    "box_iou",
+    "ciou_loss",
+    "diou_loss",
+    "giou_loss",
+    "iou_loss",
+]
+
+# The epsilon of torchvision's box losses.
+_EPS = 1e-7
+_ASPECT_SCALE = 4.0 / np.pi**2
+
+#: Target box :math:`(x_1, y_1, x_2, y_2)` as sympy symbols, for ``symbolic()``.
+BOX_TRUE_SYMBOLS = tuple(sp.Symbol(name, real=True) for name in ("x_1", "y_1", "x_2", "y_2"))
+#: Predicted box :math:`(\hat x_1, \hat y_1, \hat x_2, \hat y_2)` as sympy symbols.
+BOX_PRED_SYMBOLS = tuple(
+    sp.Symbol(rf"\hat{{{axis}}}_{corner}", real=True)
+    for axis, corner in (("x", 1), ("y", 1), ("x", 2), ("y", 2))
+)
+#: The CIoU trade-off weight :math:`\alpha`, held constant when differentiating.
+CIOU_ALPHA = sp.Symbol(r"\alpha_{\mathrm{CIoU}}", nonnegative=True)
+
+
+def _check_boxes(boxes_1, boxes_2, names=("boxes_true", "boxes_pred")):
+    """Validate two arrays of matched boxes; return them as float64 arrays."""
+    boxes_1, boxes_2 = check_pair(boxes_1, boxes_2, names)
+    for boxes, name in ((boxes_1, names[0]), (boxes_2, names[1])):
+        if boxes.ndim == 0 or boxes.shape[-1] != 4:
+            raise ValueError(
+                f"{name} must have shape (..., 4) holding (x1, y1, x2, y2); got {boxes.shape}"
+            )
+        reversed_edges = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
+        if np.any(reversed_edges):
+            where = tuple(int(i) for i in np.argwhere(reversed_edges)[0])
+            raise ValueError(
+                f"{name} must hold boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
+                f"the box at index {where} is {boxes[where].tolist()}"
+            )
+    return boxes_1, boxes_2
+
+
+def _check_has_aspect(boxes, name):
+    """Raise if a box is a single point: its aspect angle atan(w / h) is undefined."""
+    point = (boxes[..., 2] == boxes[..., 0]) & (boxes[..., 3] == boxes[..., 1])
+    if np.any(point):
+        raise ValueError(
+            f"{name} must have boxes of positive width or height for ciou_loss "
+            "(the aspect ratio of a point is undefined)"
+        )
+
+
+def _edge_weight(difference):
+    """d max(a, b) / d a as a function of a - b: 1, 0 or, at a tie, 1/2 (PyTorch's share)."""
+    return 0.5 * (np.sign(difference) + 1.0)
+
+
+class _Pairs:
+    """Lengths and areas of matched box pairs, and their gradients.
+
+    Per-axis arrays have shape (2, ...): row 0 for x and row 1 for y, so that
+    ``a[::-1]`` is the same quantity along the other axis, and a per-pair
+    array of shape (...) broadcasts against both rows. Gradients are with
+    respect to the predicted box, stacked as (4, ...) in (x1, y1, x2, y2)
+    order (the lower corner's two partials, then the upper corner's) and
+    returned by :meth:`as_boxes` in the boxes' own (..., 4) layout. What only
+    some losses need is computed on first use.
+    """
+
+    def __init__(self, boxes_true, boxes_pred):
+        # Coordinates first: contiguous rows make every step a plain ufunc call.
+        coords_t = np.ascontiguousarray(np.moveaxis(boxes_true, -1, 0))
+        coords_p = np.ascontiguousarray(np.moveaxis(boxes_pred, -1, 0))
+        self.lo_t, self.hi_t = coords_t[:2], coords_t[2:]
+        self.lo_p, self.hi_p = coords_p[:2], coords_p[2:]
+        self.size_t = self.hi_t - self.lo_t
+        self.size_p = self.hi_p - self.lo_p
+        self.inner = np.minimum(self.hi_p, self.hi_t) - np.maximum(self.lo_p, self.lo_t)
+        # How far each interval sticks out of the other: single coordinate
+        # differences, accurate even when the boxes nearly coincide.
+        self.stick_p = (np.maximum(self.hi_p - self.hi_t, 0.0)
+                        + np.maximum(self.lo_t - self.lo_p, 0.0))
+        self.stick_t = (np.maximum(self.hi_t - self.hi_p, 0.0)
+                        + np.maximum(self.lo_p - self.lo_t, 0.0))
+
+        # torchvision's mask: the boxes intersect only if both overlaps are positive.
+        self.overlap = (self.inner[0] > 0) & (self.inner[1] > 0)
+        self.inter = np.where(self.overlap, self.inner[0] * self.inner[1], 0.0)
+        # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms.
+        union_excess = (
+            self.stick_p[0] * self.size_p[1]
+            + self.stick_t[0] * self.size_t[1]
+            + self.inner[0] * (self.stick_p[1] + self.stick_t[1])
+        )
+        disjoint_union = self.size_p[0] * self.size_p[1] + self.size_t[0] * self.size_t[1]
+        self.union_excess = np.where(self.overlap, union_excess, disjoint_union)
+        self.union = self.inter + self.union_excess
+
+    @cached_property
+    def outer(self):
+        return np.maximum(self.hi_p, self.hi_t) - np.minimum(self.lo_p, self.lo_t)
+
+    @cached_property
+    def hull(self):
+        return self.outer[0] * self.outer[1]
+
+    @cached_property
+    def hull_excess(self):
+        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
+        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product.
+        return (
+            self.stick_p[0] * self.stick_t[1]
+            + self.stick_t[0] * self.stick_p[1]
+            - np.where(self.overlap, 0.0, self.inner[0] * self.inner[1])
+        )
+
+    @cached_property
+    def offset(self):
+        # Centre offset from coordinate differences, not from rounded centres.
+        return 0.5 * ((self.lo_p - self.lo_t) + (self.hi_p - self.hi_t))
+
+    @cached_property
+    def dist2(self):
+        return self.offset[0] ** 2 + self.offset[1] ** 2
+
+    @cached_property
+    def diag2(self):
+        return self.outer[0] ** 2 + self.outer[1] ** 2
+
+    @cached_property
+    def lo_inside(self):
+        """d max(lo_p, lo_t) / d lo_p (1 - it is d min(lo_p, lo_t) / d lo_p)."""
+        return _edge_weight(self.lo_p - self.lo_t)
+
+    @cached_property
+    def hi_inside(self):
+        """d min(hi_p, hi_t) / d hi_p (1 - it is d max(hi_p, hi_t) / d hi_p)."""
+        return _edge_weight(self.hi_t - self.hi_p)
+
+    @staticmethod
+    def as_boxes(grad):
+        """(4, ...) gradient rows to the (..., 4) layout of the boxes."""
+        return np.ascontiguousarray(np.moveaxis(grad, 0, -1))
+
+    # Values -----------------------------------------------------------------
+    def one_minus_iou(self):
+        """1 - I / (U + eps), written as (U - I + eps) / (U + eps)."""
+        return (self.union_excess + _EPS) / (self.union + _EPS)
+
+    def hull_penalty(self):
+        """(C - U) / (C + eps), the GIoU term."""
+        return self.hull_excess / (self.hull + _EPS)
+
+    def centre_penalty(self):
+        """d^2 / (c^2 + eps), the DIoU term."""
+        return self.dist2 / (self.diag2 + _EPS)
+
+    def aspect_gap(self):
+        """atan(w_t / h_t) - atan(w_p / h_p); arctan2 gives pi/2 at zero height."""
+        return (np.arctan2(self.size_t[0], self.size_t[1])
+                - np.arctan2(self.size_p[0], self.size_p[1]))
+
+    def ciou_alpha(self):
+        """alpha = v / (1 - IoU + v + eps), a constant for differentiation, and v."""
+        v = _ASPECT_SCALE * self.aspect_gap() ** 2
+        return v / (self.one_minus_iou() + v + _EPS), v
+
+    # Gradients of the building blocks, (4, ...) ------------------------------
+    def d_inter(self):
+        other = self.inner[::-1] * self.overlap
+        return np.concatenate([-self.lo_inside * other, self.hi_inside * other])
+
+    def d_area_p(self):
+        other = self.size_p[::-1]
+        return np.concatenate([-other, other])
+
+    def d_hull(self):
+        other = self.outer[::-1]
+        return np.concatenate([-(1.0 - self.lo_inside) * other, (1.0 - self.hi_inside) * other])
+
+    def d_diag2(self):
+        return 2.0 * np.concatenate([-(1.0 - self.lo_inside) * self.outer,
+                                     (1.0 - self.hi_inside) * self.outer])
+
+    def d_dist2(self):
+        return np.concatenate([self.offset, self.offset])
+
+    def d_aspect(self):
+        """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2."""
+        width, height = self.size_p
+        # d atan(w/h) / d(w, h) = (h, -w) / (w^2 + h^2)
+        d_angle = np.stack([height, -width]) / (width**2 + height**2)
+        d_size = -2.0 * _ASPECT_SCALE * self.aspect_gap() * d_angle
+        return np.concatenate([-d_size, d_size])
+
+    # Gradients of the loss terms, (4, ...) -----------------------------------
+    def d_one_minus_iou(self):
+        d_inter = self.d_inter()
+        d_union = self.d_area_p() - d_inter
+        union_eps = self.union + _EPS
+        return (self.inter * d_union - union_eps * d_inter) / union_eps**2
+
+    def d_hull_penalty(self):
+        d_union = self.d_area_p() - self.d_inter()
+        hull_eps = self.hull + _EPS
+        return (self.d_hull() * (self.union + _EPS) - d_union * hull_eps) / hull_eps**2
+
+    def d_centre_penalty(self):
+        return (self.d_dist2() - self.centre_penalty() * self.d_diag2()) / (self.diag2 + _EPS)
+
+
+# Symbolic definitions --------------------------------------------------------
+def _symbolic_terms():
+    """sympy IoU, GIoU penalty, DIoU penalty and aspect term v for one pair."""
+    eps = sp.Rational(1, 10**7)
+    x1, y1, x2, y2 = BOX_TRUE_SYMBOLS
+    u1, v1, u2, v2 = BOX_PRED_SYMBOLS
+    inter = sp.Max(0, sp.Min(x2, u2) - sp.Max(x1, u1)) * sp.Max(0, sp.Min(y2, v2) - sp.Max(y1, v1))
+    union = (x2 - x1) * (y2 - y1) + (u2 - u1) * (v2 - v1) - inter
+    hull = (sp.Max(x2, u2) - sp.Min(x1, u1)) * (sp.Max(y2, v2) - sp.Min(y1, v1))
+    diag2 = (sp.Max(x2, u2) - sp.Min(x1, u1)) ** 2 + (sp.Max(y2, v2) - sp.Min(y1, v1)) ** 2
+    dist2 = ((u1 + u2) / 2 - (x1 + x2) / 2) ** 2 + ((v1 + v2) / 2 - (y1 + y2) / 2) ** 2
+    aspect = 4 / sp.pi**2 * (sp.atan((x2 - x1) / (y2 - y1)) - sp.atan((u2 - u1) / (v2 - v1))) ** 2
+    return {
+        "iou": inter / (union + eps),
+        "hull": (hull - union) / (hull + eps),
+        "centre": dist2 / (diag2 + eps),
+        "aspect": aspect,
+    }
+
+
+def _iou_loss_symbolic():
+    r""":math:`1 - I/(U + \varepsilon)` in :data:`BOX_TRUE_SYMBOLS`, :data:`BOX_PRED_SYMBOLS`."""
+    return 1 - _symbolic_terms()["iou"]
+
+
+def _giou_loss_symbolic():
+    r""":math:`1 - \mathrm{IoU} + (C - U)/(C + \varepsilon)` in the box symbols."""
+    terms = _symbolic_terms()
+    return 1 - terms["iou"] + terms["hull"]
+
+
+def _diou_loss_symbolic():
+    r""":math:`1 - \mathrm{IoU} + d^2/(c^2 + \varepsilon)` in the box symbols."""
+    terms = _symbolic_terms()
+    return 1 - terms["iou"] + terms["centre"]
+
+
+def _ciou_loss_symbolic():
+    r"""DIoU loss :math:`+\ \alpha v`, with :math:`\alpha` the free symbol :data:`CIOU_ALPHA`."""
+    terms = _symbolic_terms()
+    return 1 - terms["iou"] + terms["centre"] + CIOU_ALPHA * terms["aspect"]
+
+
+# Gradients --------------------------------------------------------------------
+def _ciou_pairs(boxes_true, boxes_pred):
+    boxes_true, boxes_pred = _check_boxes(boxes_true, boxes_pred)
+    _check_has_aspect(boxes_true, "boxes_true")
+    _check_has_aspect(boxes_pred, "boxes_pred")
+    return _Pairs(boxes_true, boxes_pred)
+
+
+def _iou_loss_grad(boxes_true, boxes_pred):
+    """Gradient of the sum-reduced :func:`iou_loss` with respect to ``boxes_pred``."""
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return pairs.as_boxes(pairs.d_one_minus_iou())
+
+
+def _giou_loss_grad(boxes_true, boxes_pred):
+    """Gradient of the sum-reduced :func:`giou_loss` with respect to ``boxes_pred``."""
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_hull_penalty())
+
+
+def _diou_loss_grad(boxes_true, boxes_pred):
+    """Gradient of the sum-reduced :func:`diou_loss` with respect to ``boxes_pred``."""
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty())
+
+
+def _ciou_loss_grad(boxes_true, boxes_pred):
+    """Gradient of the sum-reduced :func:`ciou_loss`, with alpha held constant."""
+    pairs = _ciou_pairs(boxes_true, boxes_pred)
+    alpha, _ = pairs.ciou_alpha()
+    return pairs.as_boxes(
+        pairs.d_one_minus_iou() + pairs.d_centre_penalty() + alpha * pairs.d_aspect()
+    )
+
+
+# Public functions -------------------------------------------------------------
+def box_iou(boxes_a, boxes_b):
+    r"""Intersection over union of matched pairs of boxes.
+
+    .. math:: \mathrm{IoU}(A, B) = \frac{|A \cap B|}{|A \cup B|}
+
+    Jaccard's index of the two rectangles (Jaccard, 1912), exactly, with no
+    :math:`\varepsilon`. Two boxes of zero area have an empty union; their
+    IoU is defined here as 0 (torchvision's ``box_iou`` returns NaN there).
+    Boxes that merely touch have IoU 0.
+
+    Parameters
+    ----------
+    boxes_a, boxes_b : array_like, shape (..., 4)
+        Boxes ``(x1, y1, x2, y2)`` with ``x2 >= x1`` and ``y2 >= y1``; pair
+        ``k`` of ``boxes_a`` is compared with pair ``k`` of ``boxes_b``.
+
+    Returns
+    -------
+    ndarray, shape (...,)
+        IoU of each pair, in [0, 1].
+
+    See Also
+    --------
+    iou_loss : :math:`1 - \mathrm{IoU}`, with torchvision's :math:`\varepsilon`.
+
+    Examples
+    --------
+    >>> from lossbook import box_iou
+    >>> box_iou([[0, 0, 2, 2], [0, 0, 1, 1]], [[1, 1, 3, 3], [2, 2, 3, 3]])
+    array([0.14285714, 0.        ])
+    """
+    pairs = _Pairs(*_check_boxes(boxes_a, boxes_b, ("boxes_a", "boxes_b")))
+    return np.divide(pairs.inter, pairs.union, out=np.zeros_like(pairs.union),
+                     where=pairs.union > 0)
+
+
+@register_loss(
+    grad=_iou_loss_grad,
+    symbolic=_iou_loss_symbolic,
+    family="boxes",
+    estimates="the target box (minimal loss iff the boxes coincide)",
+    bounded_gradient=True,
+    chapter="detection/iou-losses",
+)
+def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+    r"""IoU loss: one minus the intersection over union.
+
+    .. math::
+        \ell(B, \hat B) = 1 - \frac{I}{U + \varepsilon},
+        \qquad I = |B \cap \hat B|,\quad U = |B| + |\hat B| - I,
+        \quad \varepsilon = 10^{-7}
+
+    Yu et al. (2016, UnitBox) proposed regressing the four box edges jointly
+    through the IoU, with the loss :math:`-\ln \mathrm{IoU}`; the linear form
+    :math:`1 - \mathrm{IoU}` is the one Zheng et al. (2020) simulate.
+    torchvision has no plain IoU loss; the :math:`\varepsilon` is that of its
+    other box losses. Boxes that do not overlap all have loss 1 and a zero
+    gradient, so the loss cannot pull a disjoint prediction towards its
+    target: the problem the GIoU, DIoU and CIoU losses solve. For a fixed
+    target of positive area the gradient is bounded, by a multiple of one over
+    the target's size. Identical boxes of area :math:`A` have loss
+    :math:`\varepsilon / (A + \varepsilon)`.
+
+    Parameters
+    ----------
+    boxes_true, boxes_pred : array_like, shape (..., 4)
+        Target and predicted boxes ``(x1, y1, x2, y2)`` with ``x2 >= x1``,
+        ``y2 >= y1``, the same shape (never broadcast), compared pair by pair.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair, shape ``(...,)``
+        (torchvision's default).
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    See Also
+    --------
+    box_iou : the exact IoU, without :math:`\varepsilon`.
+    giou_loss : adds a penalty that is non-zero for disjoint boxes.
+
+    Examples
+    --------
+    >>> from lossbook import iou_loss
+    >>> round(float(iou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7
+    0.857143
+    >>> import numpy as np
+    >>> bool(np.all(iou_loss.grad([0, 0, 1, 1], [2, 2, 3, 3]) == 0))   # disjoint: no signal
+    True
+    """
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return reduce(pairs.one_minus_iou(), reduction)
+
+
+@register_loss(
+    grad=_giou_loss_grad,
+    symbolic=_giou_loss_symbolic,
+    family="boxes",
+    estimates="the target box (minimal loss iff the boxes coincide)",
+    bounded_gradient=True,
+    chapter="detection/iou-losses",
+)
+def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+    r"""Generalized IoU loss (torchvision's ``generalized_box_iou_loss``).
+
+    .. math::
+        \ell(B, \hat B) = 1 - \frac{I}{U + \varepsilon}
+        + \frac{C - U}{C + \varepsilon},\qquad \varepsilon = 10^{-7}
+
+    with :math:`I` and :math:`U` the intersection and union areas and
+    :math:`C` the area of the smallest box enclosing both (Rezatofighi et al.,
+    2019). The GIoU :math:`\mathrm{IoU} - (C - U)/C`
+    lies in :math:`[-1, 1]`, so the loss lies in :math:`[0, 2]`. For disjoint
+    boxes the penalty still shrinks as the prediction moves towards the
+    target, so the gradient is non-zero where the IoU loss's vanishes. When
+    one box contains the other, :math:`C = U` and the loss equals
+    :func:`iou_loss`. For a fixed target of positive area the gradient is
+    bounded.
+
+    Parameters
+    ----------
+    boxes_true, boxes_pred : array_like, shape (..., 4)
+        Target and predicted boxes ``(x1, y1, x2, y2)`` with ``x2 >= x1``,
+        ``y2 >= y1``, the same shape (never broadcast), compared pair by pair.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair (torchvision's default).
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    See Also
+    --------
+    diou_loss : penalises the distance between centres instead.
+
+    Examples
+    --------
+    >>> from lossbook import giou_loss
+    >>> round(float(giou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7 + 2/9
+    1.079365
+    >>> g = giou_loss.grad([0, 0, 1, 1], [2, 0.5, 3, 1.5])   # disjoint, yet a signal
+    >>> g.round(6)
+    array([ 0.222222,  0.222222, -0.074074,  0.074074])
+    >>> float(g[0] + g[2]) > 0   # moving right would raise the loss: pulled left
+    True
+    """
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return reduce(pairs.one_minus_iou() + pairs.hull_penalty(), reduction)
+
+
+@register_loss(
+    grad=_diou_loss_grad,
+    symbolic=_diou_loss_symbolic,
+    family="boxes",
+    estimates="the target box (minimal loss iff the boxes coincide)",
+    bounded_gradient=True,
+    chapter="detection/iou-losses",
+)
+def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+    r"""Distance-IoU loss (torchvision's ``distance_box_iou_loss``).
+
+    .. math::
+        \ell(B, \hat B) = 1 - \frac{I}{U + \varepsilon}
+        + \frac{d^2}{c^2 + \varepsilon},\qquad \varepsilon = 10^{-7}
+
+    with :math:`d` the distance between the centres of the two boxes and
+    :math:`c` the diagonal of the smallest box enclosing both (Zheng et al.,
+    2020). Unlike the GIoU penalty, the centre penalty stays
+    non-zero when one box contains the other off-centre, which is why Zheng
+    et al. (2020) find it converges faster. For a fixed target of positive
+    area the gradient is bounded.
+
+    Parameters
+    ----------
+    boxes_true, boxes_pred : array_like, shape (..., 4)
+        Target and predicted boxes ``(x1, y1, x2, y2)`` with ``x2 >= x1``,
+        ``y2 >= y1``, the same shape (never broadcast), compared pair by pair.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair (torchvision's default).
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    See Also
+    --------
+    ciou_loss : adds an aspect-ratio term.
+
+    Examples
+    --------
+    >>> from lossbook import diou_loss
+    >>> round(float(diou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7 + 2/18
+    0.968254
+    """
+    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    return reduce(pairs.one_minus_iou() + pairs.centre_penalty(), reduction)
+
+
+@register_loss(
+    grad=_ciou_loss_grad,
+    symbolic=_ciou_loss_symbolic,
+    family="boxes",
+    estimates="the target box (minimal loss iff the boxes coincide)",
+    bounded_gradient=False,
+    chapter="detection/iou-losses",
+)
+def ciou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+    r"""Complete-IoU loss (torchvision's ``complete_box_iou_loss``).
+
+    .. math::
+        \ell(B, \hat B) = 1 - \mathrm{IoU} + \frac{d^2}{c^2 + \varepsilon} + \alpha v,
+        \qquad v = \frac{4}{\pi^2}\Big(\arctan\frac{w}{h}
+        - \arctan\frac{\hat w}{\hat h}\Big)^2,
+        \qquad \alpha = \frac{v}{1 - \mathrm{IoU} + v + \varepsilon}
+
+    with :math:`\mathrm{IoU} = I/(U + \varepsilon)`, :math:`\varepsilon =
+    10^{-7}`, the DIoU terms of :func:`diou_loss`, and :math:`(w, h)`,
+    :math:`(\hat w, \hat h)` the widths and heights of the target and the
+    prediction (Zheng et al., 2020). As in the paper and in torchvision
+    (which computes :math:`\alpha` under ``torch.no_grad()``), :math:`\alpha`
+    is a weight evaluated at the current boxes and *held constant* in the
+    gradient, which is therefore that of the DIoU loss plus
+    :math:`\alpha\,\partial v`; ``ciou_loss.symbolic()`` accordingly keeps
+    :math:`\alpha` as the free symbol :data:`CIOU_ALPHA`, to be substituted
+    after differentiating. A box of zero height has aspect angle
+    :math:`\pi/2` (torchvision's :math:`\arctan(w/0)`); a box of zero width
+    *and* height has no aspect ratio and is rejected. The gradient is not
+    bounded: :math:`\partial v` grows like one over the size of the predicted
+    box as it shrinks.
+
+    Parameters
+    ----------
+    boxes_true, boxes_pred : array_like, shape (..., 4)
+        Target and predicted boxes ``(x1, y1, x2, y2)`` with ``x2 >= x1``,
+        ``y2 >= y1``, not both equal, the same shape (never broadcast),
+        compared pair by pair.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair (torchvision's default).
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    Examples
+    --------
+    Same centre and area, different shape: only the aspect term is left.
+
+    >>> from lossbook import ciou_loss, diou_loss
+    >>> target, wide = [0, 0, 2, 2], [-1, 0.5, 3, 1.5]
+    >>> round(float(ciou_loss(target, wide) - diou_loss(target, wide)), 6)
+    0.017847
+    """
+    pairs = _ciou_pairs(boxes_true, boxes_pred)
+    alpha, v = pairs.ciou_alpha()
+    return reduce(pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v, reduction)

@@ -27,9 +27,12 @@ class LossCase:
     element_ndim
         0 for elementwise losses; 1 when the last axis forms one element
         (class scores, probability vectors, boxes).
-    target_shape(y_pred_shape) -> shape
-        Expected shape of y_true for a given y_pred shape (class-index targets
-        differ); default: the same shape.
+    fd_objective(loss, y_true, y_pred, params) -> callable, optional
+        The scalar function of the prediction whose gradient at ``y_pred`` is
+        ``loss.grad``, for the finite-difference test; default (None): the
+        sum-reduced loss. Only for a gradient that holds a quantity evaluated
+        at the point constant (CIoU's alpha, as torchvision computes it under
+        ``no_grad``).
     """
 
     sample: Callable
@@ -38,6 +41,7 @@ class LossCase:
     symbolic: Callable
     element_ndim: int = 0
     rtol: float = 1e-14
+    fd_objective: Callable | None = None
 
 
 def elementwise_symbolic(**param_symbols):
