@@ -1,3 +1,176 @@
-"""Information-theoretic quantities: entropy and KL divergence."""
+r"""Information-theoretic quantities: entropy and KL divergence.
 
-__all__ = []
+Both take probability vectors along the last axis and follow the conventions
+of information theory: :math:`0 \log 0 = 0`, and :math:`p \log(p/0) = +\infty`
+for :math:`p > 0`. For sympy, ``distribution_symbols(k)`` gives the symbols of
+``kl_divergence.symbolic``.
+"""
+
+import numpy as np
+import sympy as sp
+
+from ._registry import register_loss
+from ._validation import (
+    as_float_array,
+    check_distribution,
+    check_pair,
+    check_scalar,
+    reduce,
+)
+
+__all__ = ["entropy", "kl_divergence"]
+
+def distribution_symbols(k):
+    r"""Symbols for two distributions over ``k`` outcomes.
+
+    Returns :math:`p_0, \dots, p_{k-1}` (non-negative) and
+    :math:`q_0, \dots, q_{k-1}` (positive) as two tuples; used by
+    ``kl_divergence.symbolic``.
+
+    Examples
+    --------
+    >>> from lossbook.information import distribution_symbols
+    >>> distribution_symbols(2)
+    ((p_0, p_1), (q_0, q_1))
+    """
+    return sp.symbols(f"p_0:{k}", nonnegative=True), sp.symbols(f"q_0:{k}", positive=True)
+
+
+def _check_rows(p, name, atol=1e-6):
+    if p.ndim == 0:
+        raise ValueError(f"{name} must be at least one-dimensional (outcomes on the last axis)")
+    return check_distribution(p, name, atol=atol)
+
+
+def _plogp(p):
+    """p log p with 0 log 0 = 0."""
+    return p * np.log(np.where(p > 0, p, 1.0))
+
+
+def entropy(p, base=None):
+    r"""Shannon entropy of probability vectors along the last axis.
+
+    .. math:: H(p) = -\sum_{j} p_j \log p_j, \qquad 0 \log 0 = 0
+
+    Parameters
+    ----------
+    p : array_like, shape (..., k)
+        Probability vectors: entries in [0, 1], each row summing to 1 (within 1e-6).
+    base : float, optional
+        Base of the logarithm: ``None`` (natural log) gives nats, 2 gives
+        bits. Must be positive and not 1.
+
+    Returns
+    -------
+    float or ndarray
+        A float for a single distribution (1-D ``p``), otherwise an array of
+        shape ``p.shape[:-1]`` with one entropy per row.
+
+    Examples
+    --------
+    >>> from lossbook import entropy
+    >>> float(entropy([0.5, 0.5], base=2))
+    1.0
+    >>> float(entropy([1.0, 0.0]))  # a certain outcome: 0 log 0 counts as 0
+    0.0
+    >>> entropy([[0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0.0, 0.0]], base=2)
+    array([2., 1.])
+    """
+    p = _check_rows(as_float_array(p, "p"), "p")
+    values = 0.0 - np.sum(_plogp(p), axis=-1)  # 0.0 - x, not -x: no -0.0 for certain outcomes
+    if base is not None:
+        base = check_scalar(base, "base", low=0.0, low_open=True)
+        if base == 1.0:
+            raise ValueError("base must not be 1")
+        values = values / np.log(base)
+    return np.float64(values) if p.ndim == 1 else values
+
+
+def _kl_inputs(p, q):
+    p, q = check_pair(p, q, names=("p (y_true)", "q (y_pred)"))
+    _check_rows(p, "p (y_true)")
+    _check_rows(q, "q (y_pred)")
+    return p, q
+
+
+def _kl_grad(p, q):
+    r"""Gradient of the sum-reduced :func:`kl_divergence` with respect to ``q``:
+    :math:`-p/q` (0 where :math:`p = 0`; :math:`-\infty` where :math:`p > 0 = q`)."""
+    p, q = _kl_inputs(p, q)
+    grad = np.divide(-p, q, out=np.zeros_like(p), where=(p > 0) & (q > 0))
+    return np.where((p > 0) & (q == 0), -np.inf, grad)
+
+
+def _kl_symbolic(k=3):
+    r"""One sample of :func:`kl_divergence` over ``k`` outcomes:
+    :math:`\sum_j p_j \log(p_j / q_j)` in the symbols of ``distribution_symbols``."""
+    p, q = distribution_symbols(k)
+    return sum(pj * sp.log(pj / qj) for pj, qj in zip(p, q, strict=True))
+
+
+@register_loss(
+    grad=_kl_grad,
+    symbolic=_kl_symbolic,
+    family="information",
+    estimates="the true distribution: the minimiser over q is q = p",
+    bounded_gradient=False,
+    chapter="information/kl-divergence",
+)
+def kl_divergence(p, q, *, reduction="mean"):
+    r"""Kullback-Leibler divergence of q from p, along the last axis.
+
+    .. math:: D_{\mathrm{KL}}(p \,\|\, q) = \sum_{j} p_j \log\frac{p_j}{q_j},
+        \qquad 0 \log\frac{0}{q} = 0, \quad p \log\frac{p}{0} = +\infty \ (p > 0)
+
+    ``p`` plays the role of ``y_true`` (the data distribution) and ``q`` of
+    ``y_pred`` (the model). Each term is ``scipy.special.rel_entr``.
+
+    Parameters
+    ----------
+    p : array_like, shape (..., k)
+        True distributions, one per row (entries in [0, 1], rows summing to 1
+        within 1e-6).
+    q : array_like, shape (..., k)
+        Predicted distributions, same shape (rows summing to 1 within 1e-6).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` averages over the samples (rows): PyTorch's
+        ``reduction="batchmean"``, the mathematically meaningful one (PyTorch's
+        ``"mean"`` would also divide by ``k``). ``"none"`` returns one
+        divergence per row, shape ``p.shape[:-1]``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced divergence (float64), or per-row divergences for ``"none"``.
+
+    Notes
+    -----
+    If :math:`q_j = 0` where :math:`p_j > 0` the divergence is ``inf``, which is
+    its true value, and the gradient :math:`-p_j/q_j` there is ``-inf``. When
+    :math:`q \approx p` the terms of the sum are first order in
+    :math:`q - p` while their total is second order, so the result is only
+    accurate to about machine precision times :math:`\sum_j |p_j\log(p_j/q_j)|`
+    in absolute terms: this cancellation is inherent in the formula.
+    ``kl_divergence.symbolic(k=3)`` returns one row's divergence in the
+    symbols of ``distribution_symbols``.
+
+    Examples
+    --------
+    >>> from lossbook import kl_divergence
+    >>> float(kl_divergence([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]))  # log 2
+    0.6931471805599453
+    >>> kl_divergence([[1.0, 0.0], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]], reduction="none")
+    array([0.69314718, 0.        ])
+    >>> kl_divergence.grad([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])
+    array([-2., -2.,  0.])
+    """
+    p, q = _kl_inputs(p, q)
+    ratio_defined = (p > 0) & (q > 0)
+    safe_p = np.where(ratio_defined, p, 1.0)
+    safe_q = np.where(ratio_defined, q, 1.0)
+    with np.errstate(over="ignore"):
+        ratio = safe_p / safe_q
+    # p / q overflows only when q is subnormal; log p - log q is finite there.
+    log_ratio = np.where(np.isfinite(ratio), np.log(ratio), np.log(safe_p) - np.log(safe_q))
+    terms = np.where(ratio_defined, p * log_ratio, np.where(p > 0, np.inf, 0.0))
+    return reduce(np.sum(terms, axis=-1), reduction)

@@ -33,6 +33,9 @@ class LossCase:
         sum-reduced loss. Only for a gradient that holds a quantity evaluated
         at the point constant (CIoU's alpha, as torchvision computes it under
         ``no_grad``).
+    fd_step
+        Relative step of the finite-difference test; smaller for losses whose
+        inputs must stay on the simplex (rows summing to 1 within 1e-6).
     """
 
     sample: Callable
@@ -42,6 +45,7 @@ class LossCase:
     element_ndim: int = 0
     rtol: float = 1e-14
     fd_objective: Callable | None = None
+    fd_step: float = 1e-6
 
 
 def elementwise_symbolic(**param_symbols):
