@@ -1,4 +1,4 @@
-"""Information-theoretic quantities: entropy, KL divergence and Huffman code lengths."""
+r"""Information-theoretic quantities: entropy, KL divergence and Huffman code lengths.
 
 Both take probability vectors along the last axis and follow the conventions
 of information theory: :math:`0 \log 0 = 0`, and :math:`p \log(p/0) = +\infty`
