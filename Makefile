@@ -38,7 +38,7 @@ browser: build
 	$(BIN)/python -m pytest -q tests/browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check lossbook tests benchmarks
+	$(BIN)/ruff check lossbook tests benchmarks chapters
 
 # The test build re-reads every page (--all), so warnings of unchanged pages are reported too.
 test: JB_EXTRA := --all
