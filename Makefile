@@ -25,6 +25,7 @@ $(CACHE_STAMP): $(LOSSBOOK_SRC) | $(STAMP)
 	mkdir -p _build && touch $(CACHE_STAMP)
 
 build: $(STAMP) $(CACHE_STAMP)
+	$(if $(JB_EXTRA),rm -rf _build/html)
 	$(BIN)/jupyter-book build $(JB_FLAGS) $(JB_EXTRA) .
 
 book: build
@@ -40,7 +41,8 @@ browser: build
 lint: $(STAMP)
 	$(BIN)/ruff check lossbook tests benchmarks chapters
 
-# The test build re-reads every page (--all), so warnings of unchanged pages are reported too.
+# The test build starts from an empty _build/html and re-reads every page (--all), so warnings
+# of unchanged pages are reported and no stale page from a removed chapter is browser-tested.
 test: JB_EXTRA := --all
 test: lint unit build browser
 	@echo "All tests passed."
