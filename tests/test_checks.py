@@ -12,6 +12,7 @@ from lossbook.checks import (
     gradient_descent,
     minimise_on_grid,
     monte_carlo_mean,
+    proximal_gradient,
 )
 
 # ------------------------------------------------------ finite differences
@@ -169,3 +170,32 @@ def test_minimise_on_grid_rejects_non_vectors():
         minimise_on_grid(mse, np.ones((2, 2)), np.ones(3))
     with pytest.raises(ValueError, match="1-D"):
         minimise_on_grid(mse, np.ones(3), np.ones((3, 1)))
+
+
+def test_proximal_gradient_solves_an_orthogonal_lasso():
+    # With X^T X / n = I the lasso (1/(2n))||y - Xw||^2 + lam ||w||_1 is solved by
+    # soft-thresholding X^T y / n coordinate by coordinate (hand derivation).
+    rng = np.random.default_rng(0)
+    n, lam = 64, 0.3
+    X = np.linalg.qr(rng.normal(size=(n, 4)))[0] * np.sqrt(n)
+    y = X @ np.array([1.0, -0.2, 0.0, 2.0]) + rng.normal(0.0, 0.1, n)
+    z = X.T @ y / n
+    expected = np.sign(z) * np.maximum(np.abs(z) - lam, 0.0)
+    w = proximal_gradient(
+        lambda w: X.T @ (X @ w - y) / n,
+        lambda v, eta: np.sign(v) * np.maximum(np.abs(v) - eta * lam, 0.0),
+        np.zeros(4), lr=0.5, steps=10_000, tol=1e-14,
+    )
+    np.testing.assert_allclose(w, expected, atol=1e-12)
+    assert np.count_nonzero(w) == np.count_nonzero(expected)
+
+
+def test_proximal_gradient_fixed_steps_and_non_convergence():
+    # g = 0 (identity prox) reduces to gradient descent: after one step from 0 with
+    # gradient w - 4 and lr 0.25 the iterate is 1.
+    one_step = proximal_gradient(lambda w: w - 4.0, lambda v, eta: v, [0.0], lr=0.25, steps=1)
+    np.testing.assert_array_equal(one_step, [1.0])
+    with pytest.raises(RuntimeError, match="did not converge"):
+        proximal_gradient(lambda w: w - 4.0, lambda v, eta: v, [0.0], lr=0.25, steps=3, tol=1e-12)
+    with pytest.raises(ValueError, match="lr"):
+        proximal_gradient(lambda w: w, lambda v, eta: v, [0.0], lr=0.0, steps=1)
