@@ -4,6 +4,9 @@ Expected values come from independent routes: the sympy definition, central
 finite differences, and mpmath at 50 significant digits.
 """
 
+import inspect
+import re
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -140,7 +143,9 @@ def test_rejects_unknown_reduction(name):
 def test_rejects_shape_mismatch_without_broadcasting(name):
     loss, case = _case(name)
     y_true, y_pred, params = case.sample(np.random.default_rng(5))
-    with pytest.raises(ValueError, match="y_pred|logits|scores|boxes"):
+    # The message must name the loss's own prediction argument (y_pred, p, logits, ...).
+    prediction_arg = list(inspect.signature(loss).parameters)[1]
+    with pytest.raises(ValueError, match=rf"\b{re.escape(prediction_arg)}\b"):
         loss(y_true, y_pred[..., None], **params)
 
 
