@@ -6,6 +6,7 @@ the argument and what was expected.
 """
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -99,6 +100,19 @@ def check_scalar(value, name, *, low=None, high=None, low_open=False, high_open=
         lo = "-inf" if low is None else f"{low:g}"
         hi = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}, got {value:g}")
+    return value
+
+
+def check_count(value, name):
+    """Validate a non-negative integer count (steps); clearer than the error of ``range(1.5)``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
     return value
 
 

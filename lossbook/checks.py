@@ -1,23 +1,9 @@
 """Numeric checks and the small solvers that the chapters share."""
 
-import operator
 
 import numpy as np
 
-from ._validation import as_float_array, check_scalar
-
-
-def _check_count(value, name):
-    """A non-negative Python/numpy integer (``range`` would reject a float less clearly)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got bool")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return value
+from ._validation import as_float_array, check_count, check_scalar
 
 
 def finite_difference_grad(func, x, *, step=1e-6):
@@ -118,7 +104,7 @@ def gradient_descent(grad_fn, w0, *, lr, steps):
     """
     w = as_float_array(w0, "w0").copy()
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    for _ in range(_check_count(steps, "steps")):
+    for _ in range(check_count(steps, "steps")):
         w -= lr * grad_fn(w)
     return w
 
@@ -164,7 +150,7 @@ def proximal_gradient(grad_fn, prox_fn, w0, *, lr, steps, tol=None):
     lr = check_scalar(lr, "lr", low=0.0, low_open=True)
     if tol is not None:
         tol = check_scalar(tol, "tol", low=0.0, low_open=True)
-    for _ in range(_check_count(steps, "steps")):
+    for _ in range(check_count(steps, "steps")):
         w_next = prox_fn(w - lr * grad_fn(w), lr)
         if tol is not None and np.max(np.abs(w_next - w)) < tol:
             return w_next
