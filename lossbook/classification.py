@@ -391,9 +391,15 @@ def binary_cross_entropy(y_true, p, *, reduction="mean"):
 # --------------------------------------------------------------------------
 
 
-def _bce_logits_inputs(y_true, logits, pos_weight):
+def _targets_and_logits(y_true, logits):
+    """Targets in [0, 1] and logits of the same shape (the binary losses on logits)."""
     y, z = check_pair(y_true, logits, names=("y_true", "logits"))
     check_probabilities(y, "y_true")
+    return y, z
+
+
+def _bce_logits_inputs(y_true, logits, pos_weight):
+    y, z = _targets_and_logits(y_true, logits)
     if pos_weight is None:
         return y, z, 1.0
     weight = as_float_array(pos_weight, "pos_weight")
@@ -761,8 +767,7 @@ def exponential(y_true, scores, *, reduction="mean"):
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
-    y, z = check_pair(y_true, logits, names=("y_true", "logits"))
-    check_probabilities(y, "y_true")
+    y, z = _targets_and_logits(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     # alpha < 0 switches the class weighting off, as in torchvision.
@@ -874,8 +879,7 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0, reduction="mean"):
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z = check_pair(y_true, logits, names=("y_true", "logits"))
-    check_probabilities(y, "y_true")
+    y, z = _targets_and_logits(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
     return y, z, beta
 
