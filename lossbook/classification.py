@@ -7,8 +7,8 @@ matrix of logits, one row per sample. The logit losses are evaluated with the
 stable numerics of :mod:`lossbook.logits`: nothing overflows and
 ``1 - sigmoid(z)`` is never formed by subtraction.
 
-:func:`sigmoid`, :func:`log_sigmoid`, :func:`softmax` and :func:`log_softmax`
-live in :mod:`lossbook.logits` and are re-exported here. For sympy,
+``sigmoid``, ``log_sigmoid``, ``softmax`` and ``log_softmax`` live in
+:mod:`lossbook.logits` and are re-exported here. For sympy,
 ``class_symbols(k)`` gives the per-class symbols of ``cross_entropy.symbolic``,
 and ``epsilon`` and ``w_pos`` are the symbols of ``label_smoothing`` and
 ``pos_weight``. The focal losses are in :mod:`lossbook.detection`.

@@ -97,7 +97,7 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
         \qquad p = \sigma(z),\quad p_t = p\,y + (1-p)(1-y),\quad
         \alpha_t = \alpha\,y + (1-\alpha)(1-y)
 
-    where :math:`\mathrm{ce}` is :func:`binary_cross_entropy_with_logits`.
+    where :math:`\mathrm{ce}` is :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
     The factor :math:`(1-p_t)^\gamma` down-weights well-classified examples.
     :math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)` is computed in that
     form, so it is exact even when :math:`p_t` rounds to 1.
@@ -114,7 +114,8 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
         torchvision.
     gamma : float, default 2.0
         Focusing exponent :math:`\gamma \ge 0`; with :math:`\gamma = 0` and
-        :math:`\alpha < 0` the loss is :func:`binary_cross_entropy_with_logits`.
+        :math:`\alpha < 0` the loss is
+        :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the per-element losses. Note that torchvision's
         default is ``"none"``; lossbook's is ``"mean"`` like every loss here.
