@@ -74,12 +74,15 @@ class Argument:
       entries as they appear in ``loss.symbolic()``: a tuple, or a function ``k -> tuple``
       when the axis length ``k`` varies (classes), and then ``loss.symbolic(k=k)`` takes
       it. ``None`` for a scalar element, whose symbol in ``symbolic()`` is ``symbol``.
+    - ``domain``: in words, the values (and label encoding) it accepts, e.g.
+      "labels in {-1, +1}", "class indices (n,) or probability rows (n, k)".
     """
 
     name: str
     symbol: object
     differentiable: bool = False
     components: object = None
+    domain: str = ""
 
     def component_symbols(self, k=None):
         """The symbols of one element's entries (``(symbol,)`` for a scalar element)."""

@@ -62,13 +62,15 @@ BOX_PRED_SYMBOLS = tuple(
     for axis, corner in (("x", 1), ("y", 1), ("x", 2), ("y", 2))
 )
 _BOX_ARGS = (
-    Argument("boxes_true", sp.Symbol("B"), components=BOX_TRUE_SYMBOLS),
-    Argument("boxes_pred", sp.Symbol(r"\hat{B}"), differentiable=True, components=BOX_PRED_SYMBOLS),
+    Argument("boxes_true", sp.Symbol("B"), components=BOX_TRUE_SYMBOLS,
+             domain="boxes (..., 4) = (x1, y1, x2, y2), x2 >= x1, y2 >= y1"),
+    Argument("boxes_pred", sp.Symbol(r"\hat{B}"), differentiable=True, components=BOX_PRED_SYMBOLS,
+             domain="boxes (..., 4), matched pair by pair with boxes_true"),
 )
 # LaTeX of the gradients with respect to the predicted box, built from the gradients of the
 # intersection I, the union U, the enclosing area C, the squared centre distance rho^2 and
 # the squared enclosing diagonal c^2 (see Pairs).
-_D_IOU = (r"-\nabla \mathrm{IoU} = \frac{I\,\nabla U - (U + \varepsilon)\,\nabla I}"
+_D_IOU = (r"\nabla \ell = \frac{I\,\nabla U - (U + \varepsilon)\,\nabla I}"
           r"{(U + \varepsilon)^2}")
 _D_CENTRE = (r" + \frac{\nabla \rho^2}{c^2 + \varepsilon} - \frac{\rho^2\,\nabla c^2}"
              r"{(c^2 + \varepsilon)^2}")

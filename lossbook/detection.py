@@ -26,7 +26,10 @@ from .logits import (
 
 __all__ = ["focal", "quality_focal"]
 
-_LOGIT_ARGS = (Argument("y_true", s.y), Argument("logits", s.z, differentiable=True))
+_LOGIT_ARGS = (Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or soft"),
+               Argument("logits", s.z, differentiable=True, domain="real logits"))
+_QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU; 0 = background)"),
+                 _LOGIT_ARGS[1])
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
@@ -185,7 +188,7 @@ def _quality_focal_symbolic():
     estimates="the quality score (IoU of the box): the loss is 0 exactly at sigma(z) = y",
     bounded_gradient=True,
     chapter="detection/quality-focal-loss",
-    arguments=_LOGIT_ARGS,
+    arguments=_QUALITY_ARGS,
     parameters={"beta": s.beta},
     element="scalar",
     formula=r"|y - \sigma(z)|^{\beta}\,\mathrm{ce}(y, z)",
