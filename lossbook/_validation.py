@@ -95,10 +95,11 @@ def check_scalar(value, name, *, low=None, high=None, low_open=False, high_open=
     ``low_open``/``high_open`` make the bound strict, so ``check_scalar(beta,
     "beta", low=0, low_open=True)`` demands beta > 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
+    if type(value) is not float:  # the common case skips the ABC check
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        value = float(value)
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)

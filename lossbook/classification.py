@@ -333,7 +333,7 @@ def _cross_entropy_inputs(y_true, logits, label_smoothing):
                 f"classes; found {y.min():g} to {y.max():g}"
             )
         target = np.zeros_like(z)
-        np.put_along_axis(target, y.astype(np.intp)[:, None], 1.0, axis=-1)
+        target[np.arange(n), y.astype(np.intp)] = 1.0
     elif y.shape == z.shape:
         target = check_distribution(y, "y_true")
     else:

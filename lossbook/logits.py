@@ -45,6 +45,18 @@ def softplus_pair(z, tail):
     return np.maximum(z, 0.0) + log_tail, np.maximum(-z, 0.0) + log_tail
 
 
+def row_argmax_mask(x):
+    """Boolean mask of the first arg-max entry along the last axis of each row.
+
+    Flat indexing rather than ``np.put_along_axis``, whose Python overhead dominates on
+    small arrays.
+    """
+    k = x.shape[-1]
+    mask = np.zeros(x.size, dtype=bool)
+    mask[np.arange(0, x.size, k) + np.argmax(x, axis=-1).reshape(-1)] = True
+    return mask.reshape(x.shape)
+
+
 def softmax_parts(z):
     """Shifted exponentials of each row of logits, and what softmax needs of them.
 
@@ -54,8 +66,7 @@ def softmax_parts(z):
     ``log1p(rest)`` stays accurate when one logit dominates. The softmax is
     ``e / (1 + rest)``.
     """
-    top = np.zeros(z.shape, dtype=bool)
-    np.put_along_axis(top, np.argmax(z, axis=-1)[..., None], True, axis=-1)
+    top = row_argmax_mask(z)
     top_value = np.max(z, axis=-1, keepdims=True)
     e = np.exp(z - top_value)
     rest = np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
@@ -68,8 +79,7 @@ def complement_sums(t):
     The largest entry's complement is summed directly; for the others,
     ``total - t_j >= total / 2``, so the subtraction is well conditioned.
     """
-    top = np.zeros(t.shape, dtype=bool)
-    np.put_along_axis(top, np.argmax(t, axis=-1)[..., None], True, axis=-1)
+    top = row_argmax_mask(t)
     rest = np.where(top, 0.0, t).sum(axis=-1, keepdims=True)
     return np.where(top, rest, t.sum(axis=-1, keepdims=True) - t)
 
