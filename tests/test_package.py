@@ -12,8 +12,9 @@ import lossbook
 
 PACKAGE = Path(lossbook.__file__).parent
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
-# The ground every family stands on; ground modules import only other ground modules.
-GROUND = {"_validation", "_registry", "symbols", "logits", "_box_geometry"}
+# The ground every family stands on: the private modules (_validation, _registry, shared
+# numerics such as _box_geometry) and the public ones below; ground imports only ground.
+GROUND = {name for name in MODULES if name.startswith("_")} | {"symbols", "logits"}
 # Modules that use the losses (may import families); nothing imports them but __init__.
 CONSUMERS = {"likelihood", "checks"}
 FAMILIES = sorted(set(MODULES) - GROUND - CONSUMERS)
