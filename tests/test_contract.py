@@ -73,6 +73,8 @@ def test_metadata(name):
     assert list(inspect.signature(loss.grad).parameters) == [*positional, *keywords, "reduction"]
     # Symbols: one sympy symbol per argument, and every symbol of the definition is known.
     assert all(isinstance(a.symbol, sp.Symbol) for a in info.arguments)
+    # What each argument accepts (the label encoding), for the catalog.
+    assert all(a.domain for a in info.arguments), "Argument(..., domain=...) for every argument"
     assert len(info.gradients) == len(info.differentiable) >= 1
     assert info.formula and all(info.gradients)
 
