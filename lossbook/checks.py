@@ -51,12 +51,15 @@ def finite_difference_grad(func, x, *, step=1e-6):
     return grad
 
 
-def gradient_check(loss, y_true, y_pred, *, step=1e-6, **params):
+def gradient_check(loss, *arrays, step=1e-6, **params):
     """Largest relative error between ``loss.grad`` and finite differences.
 
     Compares the analytic gradient of the sum-reduced ``loss`` with
-    :func:`finite_difference_grad` at ``(y_true, y_pred)``; the relative error
-    is taken against ``max(1, |gradient|)`` elementwise.
+    :func:`finite_difference_grad` at ``arrays`` (the loss's array arguments in
+    order, e.g. ``y_true, y_pred``), for every differentiable argument
+    (``loss.info.differentiable``; the last argument for a plain function with a
+    ``.grad``); the relative error is taken against
+    ``max(1, |gradient|)`` elementwise.
 
     Examples
     --------
@@ -65,12 +68,23 @@ def gradient_check(loss, y_true, y_pred, *, step=1e-6, **params):
     >>> gradient_check(mse, [0.0, 1.0], [0.5, -2.0]) < 1e-8
     True
     """
-    y_pred = as_float_array(y_pred, "y_pred").copy()
-    analytic = loss.grad(y_true, y_pred, **params)
-    numeric = finite_difference_grad(
-        lambda v: loss(y_true, v, reduction="sum", **params), y_pred, step=step
-    )
-    return float(np.max(np.abs(analytic - numeric) / np.maximum(1.0, np.abs(analytic))))
+    point = list(arrays)
+    info = getattr(loss, "info", None)
+    # A function that is not a registered loss: its last argument is the prediction.
+    wrt = ([i for i, a in enumerate(info.arguments) if a.differentiable] if info
+           else [len(point) - 1])
+    for i in wrt:
+        point[i] = as_float_array(point[i], info.arguments[i].name if info else "y_pred").copy()
+    analytic = loss.grad(*point, **params)
+    analytic = analytic if isinstance(analytic, tuple) else (analytic,)
+    worst = 0.0
+    for grad, i in zip(analytic, wrt, strict=True):
+        def objective(v, i=i):
+            return loss(*point[:i], v, *point[i + 1:], reduction="sum", **params)
+
+        numeric = finite_difference_grad(objective, point[i], step=step)
+        worst = max(worst, float(np.max(np.abs(grad - numeric) / np.maximum(1.0, np.abs(grad)))))
+    return worst
 
 
 def gradient_descent(grad_fn, w0, *, lr, steps):
