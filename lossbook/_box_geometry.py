@@ -49,6 +49,11 @@ def edge_weight(difference):
     return 0.5 * (np.sign(difference) + 1.0)
 
 
+def _coordinates_first(boxes):
+    """(..., 4) boxes as a contiguous (4, ...) array (np.moveaxis costs more on small arrays)."""
+    return np.ascontiguousarray(boxes.reshape(-1, 4).T).reshape((4,) + boxes.shape[:-1])
+
+
 class Pairs:
     """Lengths and areas of matched box pairs, and their gradients.
 
@@ -63,8 +68,8 @@ class Pairs:
 
     def __init__(self, boxes_true, boxes_pred):
         # Coordinates first: contiguous rows make every step a plain ufunc call.
-        coords_t = np.ascontiguousarray(np.moveaxis(boxes_true, -1, 0))
-        coords_p = np.ascontiguousarray(np.moveaxis(boxes_pred, -1, 0))
+        coords_t = _coordinates_first(boxes_true)
+        coords_p = _coordinates_first(boxes_pred)
         self.lo_t, self.hi_t = coords_t[:2], coords_t[2:]
         self.lo_p, self.hi_p = coords_p[:2], coords_p[2:]
         self.size_t = self.hi_t - self.lo_t
@@ -134,7 +139,7 @@ class Pairs:
     @staticmethod
     def as_boxes(grad):
         """(4, ...) gradient rows to the (..., 4) layout of the boxes."""
-        return np.ascontiguousarray(np.moveaxis(grad, 0, -1))
+        return np.ascontiguousarray(grad.reshape(4, -1).T).reshape(grad.shape[1:] + (4,))
 
     # Values -----------------------------------------------------------------
     def one_minus_iou(self):
