@@ -1,35 +1,58 @@
 """lossbook: the loss functions of the book, stable, tested and derived.
 
-Every loss is a plain function ``f(y_true, y_pred, *, <params>, reduction="mean")``
-with ``f.grad`` (gradient of the sum-reduced loss with respect to ``y_pred``),
-``f.symbolic()`` (its sympy definition) and ``f.info`` (catalog metadata).
-``LOSSES`` maps every loss name to its function. One module per family:
-:mod:`lossbook.regression`, :mod:`lossbook.classification`,
-:mod:`lossbook.information`, :mod:`lossbook.boxes`, :mod:`lossbook.regularisation`,
-:mod:`lossbook.gfl` (distribution and varifocal losses), :mod:`lossbook.robust`,
-:mod:`lossbook.sequences` (CTC);
-sympy likelihoods in :mod:`lossbook.likelihood`; checks and solvers in
-:mod:`lossbook.checks`.
+Every loss is a plain function of one or more arrays and keyword parameters,
+``f(<arrays>, *, <params>, reduction="mean")``, with
+
+* ``f.grad(<arrays>, *, <params>, reduction="sum")``: the gradient of the
+  summed (or, with ``reduction="mean"``, the averaged) loss with respect to
+  each differentiable array, an array, or a tuple of arrays in argument order
+  when there are several;
+* ``f.symbolic()``: the sympy definition of one element's loss;
+* ``f.info``: a :class:`LossInfo` with the family, the chapter, the arguments
+  (names, sympy symbols, which are differentiated), the parameters, the
+  element shape and the LaTeX of the formula and gradients.
+
+The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
+the regression losses, ``(y_true, p)`` for :func:`binary_cross_entropy`,
+``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
+margin losses, ``(p, q)`` for :func:`kl_divergence`,
+``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, logits)`` with one
+label sequence per sample for :func:`ctc_loss` and ``(w)`` for the penalties;
+``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
+loss name to its function (penalties included, family "penalty", summed by
+default).
+
+One module per part of the book: :mod:`lossbook.regression`,
+:mod:`lossbook.classification`, :mod:`lossbook.information`,
+:mod:`lossbook.detection` (the focal family, with the distribution and
+varifocal losses) and :mod:`lossbook.boxes` (the detection part),
+:mod:`lossbook.regularisation`, :mod:`lossbook.robust` (robust losses and
+noisy labels), :mod:`lossbook.sequences` (CTC); the stable sigmoid and softmax in
+:mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
+checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
+:mod:`lossbook.symbols`.
 """
 
 from . import (
     boxes,
     checks,
     classification,
-    gfl,
+    detection,
     information,
     likelihood,
+    logits,
     regression,
     regularisation,
     robust,
     sequences,
     symbols,
 )
-from ._registry import LOSSES, LossInfo
+from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
 from .boxes import *  # noqa: F403
 from .classification import *  # noqa: F403
-from .gfl import *  # noqa: F403
+from .detection import *  # noqa: F403
 from .information import *  # noqa: F403
+from .logits import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
 from .robust import *  # noqa: F403
@@ -38,17 +61,21 @@ from .sequences import *  # noqa: F403
 __version__ = "0.1.0"
 
 __all__ = [
+    "FAMILIES",
     "LOSSES",
+    "Argument",
     "LossInfo",
+    "Parameter",
     "checks",
     "likelihood",
     "symbols",
     *regression.__all__,
     *classification.__all__,
+    *logits.__all__,
+    *detection.__all__,
     *information.__all__,
     *boxes.__all__,
     *regularisation.__all__,
-    *gfl.__all__,
     *robust.__all__,
     *sequences.__all__,
 ]

@@ -1,4 +1,4 @@
-"""Input validation and reduction, written once and shared by every loss.
+"""Input validation, written once and shared by every loss.
 
 Every public loss calls these helpers instead of re-checking its inputs, so
 an error message reads the same whichever loss raised it, and always names
@@ -116,19 +116,16 @@ def check_count(value, name):
     return value
 
 
+def check_has_axis(x, name, what="outcomes"):
+    """Raise unless ``x`` has at least one axis, whose last axis holds ``what``."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} must be at least one-dimensional ({what} on the last axis)")
+    return x
+
+
 def check_reduction(reduction):
     """Raise unless ``reduction`` is one of :data:`REDUCTIONS`."""
     if reduction not in REDUCTIONS:
         allowed = ", ".join(repr(r) for r in REDUCTIONS)
         raise ValueError(f"reduction must be one of {allowed}; got {reduction!r}")
     return reduction
-
-
-def reduce(values, reduction):
-    """Apply a validated reduction to per-element (or per-sample) losses."""
-    check_reduction(reduction)
-    if reduction == "none":
-        return values
-    if reduction == "sum":
-        return np.float64(values.sum())
-    return np.float64(values.mean())

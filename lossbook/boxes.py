@@ -41,8 +41,8 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from ._registry import register_loss
-from ._validation import check_pair, reduce
+from ._registry import Argument, register_loss
+from ._validation import check_pair
 
 __all__ = [
     "BOX_PRED_SYMBOLS",
@@ -66,6 +66,18 @@ BOX_PRED_SYMBOLS = tuple(
     sp.Symbol(rf"\hat{{{axis}}}_{corner}", real=True)
     for axis, corner in (("x", 1), ("y", 1), ("x", 2), ("y", 2))
 )
+_BOX_ARGS = (
+    Argument("boxes_true", sp.Symbol("B"), components=BOX_TRUE_SYMBOLS),
+    Argument("boxes_pred", sp.Symbol(r"\hat{B}"), differentiable=True, components=BOX_PRED_SYMBOLS),
+)
+# LaTeX of the gradients with respect to the predicted box, built from the gradients of the
+# intersection I, the union U, the enclosing area C, the squared centre distance rho^2 and
+# the squared enclosing diagonal c^2 (see _Pairs).
+_D_IOU = (r"-\nabla \mathrm{IoU} = \frac{I\,\nabla U - (U + \varepsilon)\,\nabla I}"
+          r"{(U + \varepsilon)^2}")
+_D_CENTRE = (r" + \frac{\nabla \rho^2}{c^2 + \varepsilon} - \frac{\rho^2\,\nabla c^2}"
+             r"{(c^2 + \varepsilon)^2}")
+
 #: The CIoU trade-off weight :math:`\alpha`, held constant when differentiating.
 CIOU_ALPHA = sp.Symbol(r"\alpha_{\mathrm{CIoU}}", nonnegative=True)
 
@@ -379,8 +391,12 @@ def box_iou(boxes_a, boxes_b):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU}, \quad \mathrm{IoU} = \frac{I}{U + \varepsilon}",
+    gradients=(_D_IOU,),
 )
-def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def iou_loss(boxes_true, boxes_pred):
     r"""IoU loss: one minus the intersection over union.
 
     .. math::
@@ -428,7 +444,7 @@ def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     True
     """
     pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou(), reduction)
+    return pairs.one_minus_iou()
 
 
 @register_loss(
@@ -438,8 +454,13 @@ def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU} + \frac{C - U}{C + \varepsilon}",
+    gradients=(_D_IOU + r" + \frac{(U + \varepsilon)\,\nabla C - (C + \varepsilon)\,\nabla U}"
+               r"{(C + \varepsilon)^2}",),
 )
-def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def giou_loss(boxes_true, boxes_pred):
     r"""Generalized IoU loss (torchvision's ``generalized_box_iou_loss``).
 
     .. math::
@@ -485,7 +506,7 @@ def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     True
     """
     pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou() + pairs.hull_penalty(), reduction)
+    return pairs.one_minus_iou() + pairs.hull_penalty()
 
 
 @register_loss(
@@ -495,8 +516,12 @@ def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon}",
+    gradients=(_D_IOU + _D_CENTRE,),
 )
-def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def diou_loss(boxes_true, boxes_pred):
     r"""Distance-IoU loss (torchvision's ``distance_box_iou_loss``).
 
     .. math::
@@ -534,7 +559,7 @@ def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     0.968254
     """
     pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou() + pairs.centre_penalty(), reduction)
+    return pairs.one_minus_iou() + pairs.centre_penalty()
 
 
 @register_loss(
@@ -544,8 +569,17 @@ def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=False,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=(r"1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon} + \alpha v, \quad "
+             r"v = \frac{4}{\pi^2}\Big(\arctan\frac{w}{h} - \arctan\frac{\hat w}{\hat h}\Big)^2,"
+             r"\ \alpha = \frac{v}{1 - \mathrm{IoU} + v + \varepsilon}"),
+    gradients=(_D_IOU + _D_CENTRE + r" + \alpha\,\nabla v \ (\alpha\ \text{held constant}), "
+               r"\quad \frac{\partial v}{\partial (\hat w, \hat h)} = -\frac{8}{\pi^2}"
+               r"\Big(\arctan\frac{w}{h} - \arctan\frac{\hat w}{\hat h}\Big)"
+               r"\frac{(\hat h, -\hat w)}{\hat w^2 + \hat h^2}",),
 )
-def ciou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def ciou_loss(boxes_true, boxes_pred):
     r"""Complete-IoU loss (torchvision's ``complete_box_iou_loss``).
 
     .. math::
@@ -594,4 +628,4 @@ def ciou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     """
     pairs = _ciou_pairs(boxes_true, boxes_pred)
     alpha, v = pairs.ciou_alpha()
-    return reduce(pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v, reduction)
+    return pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v

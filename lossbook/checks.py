@@ -76,6 +76,8 @@ def gradient_check(loss, y_true, y_pred, *, step=1e-6, **params):
 def gradient_descent(grad_fn, w0, *, lr, steps):
     r"""Plain gradient descent with a fixed step: :math:`w \leftarrow w - \eta\,\nabla f(w)`.
 
+    :func:`proximal_gradient` with the identity as proximal operator (:math:`g = 0`).
+
     Parameters
     ----------
     grad_fn : callable
@@ -102,11 +104,12 @@ def gradient_descent(grad_fn, w0, *, lr, steps):
     >>> np.round(gradient_descent(lambda w: w - c, [0.0, 0.0], lr=0.5, steps=60), 12)
     array([ 1., -2.])
     """
-    w = as_float_array(w0, "w0").copy()
-    lr = check_scalar(lr, "lr", low=0.0, low_open=True)
-    for _ in range(check_count(steps, "steps")):
-        w -= lr * grad_fn(w)
-    return w
+    return proximal_gradient(grad_fn, _identity_prox, w0, lr=lr, steps=steps)
+
+
+def _identity_prox(v, eta):
+    """The proximal operator of g = 0: gradient descent is proximal gradient without g."""
+    return v
 
 
 def proximal_gradient(grad_fn, prox_fn, w0, *, lr, steps, tol=None):
@@ -202,6 +205,8 @@ def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
         raise ValueError(f"X must have shape (n, d) and y shape (n,); got {X.shape} and {y.shape}")
     w0 = np.zeros(X.shape[1]) if w0 is None else w0
     n = X.shape[0]
+    # (X^T g) / n, not X^T (g / n) = X^T loss.grad(..., reduction="mean"): the same in exact
+    # arithmetic, but the chapters store fits to the last bit (regression/quantile glues one).
     return gradient_descent(
         lambda w: X.T @ loss.grad(y, X @ w, **params) / n, w0, lr=lr, steps=steps
     )

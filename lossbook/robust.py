@@ -17,9 +17,9 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as sym
-from ._registry import register_loss
-from ._validation import as_float_array, check_pair, check_scalar, reduce
-from .classification import _complement_sums, _softmax_parts
+from ._registry import Argument, register_loss
+from ._validation import as_float_array, check_pair, check_scalar
+from .logits import complement_sums, softmax_parts
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -33,6 +33,7 @@ s = sp.Symbol("s", positive=True)
 # Beyond this magnitude the error-free products below could overflow; squares
 # of such numbers are either huge (no cancellation to protect) or overflow anyway.
 _DD_LIMIT = 1e140
+_RESIDUAL_ARGS = (Argument("y_true", sym.y), Argument("y_pred", sym.y_hat, differentiable=True))
 _SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
 
 
@@ -87,7 +88,8 @@ def _tukey_parts(y_true, y_pred, cutoff):
     """m = min(|r|, c) with its sign, and w = 1 - (m/c)^2 = (c - m)(c + m)/c^2."""
     y, y_hat = check_pair(y_true, y_pred)
     cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
-    r_hi, r_lo, _, _ = _scaled_residual(y, y_hat)
+    r_hi, r_lo = _two_sum(y_hat, -y)
+    r_lo = np.where(np.isfinite(r_lo), r_lo, 0.0)
     m = np.minimum(np.abs(r_hi), cutoff)
     # c - |r| near the cutoff: c - |r_hi| is exact there (Sterbenz), then the low part.
     gap = np.where(np.abs(r_hi) <= cutoff, (cutoff - m) - np.sign(r_hi) * r_lo, 0.0)
@@ -121,13 +123,19 @@ def _tukey_symbolic():
 @register_loss(
     grad=_tukey_grad,
     symbolic=_tukey_symbolic,
-    family="regression",
+    family="robust",
     estimates="a redescending M-estimate of location: the centre of symmetric noise, "
     "ignoring residuals beyond c (a local minimiser; the loss is not convex)",
     bounded_gradient=True,
     chapter="robustness/robust-losses",
+    arguments=_RESIDUAL_ARGS,
+    parameters={"c": c},
+    element="scalar",
+    formula=(r"\frac{c^2}{6}\Big(1 - \big(1 - (r/c)^2\big)^3\Big) \text{ if } |r| \le c, "
+             r"\quad \frac{c^2}{6} \text{ otherwise}, \quad r = \hat y - y"),
+    gradients=(r"r\,\big(1 - (r/c)^2\big)^2 \text{ if } |r| \le c, \quad 0 \text{ otherwise}",),
 )
-def tukey_biweight(y_true, y_pred, *, c=4.685, reduction="mean"):
+def tukey_biweight(y_true, y_pred, *, c=4.685):
     r"""Tukey's biweight (bisquare) loss, a redescending M-estimator.
 
     .. math::
@@ -175,7 +183,7 @@ def tukey_biweight(y_true, y_pred, *, c=4.685, reduction="mean"):
     >>> tukey_biweight.grad(y, y_hat, c=3.0)  # 1 (1 - 1/9)^2, 0, 0
     array([0.79012346, 0.        , 0.        ])
     """
-    return reduce(_tukey_values(y_true, y_pred, c), reduction)
+    return _tukey_values(y_true, y_pred, c)
 
 
 # --------------------------------------------------------------------------
@@ -315,13 +323,19 @@ def _general_robust_symbolic(special=None):
 @register_loss(
     grad=_general_robust_grad,
     symbolic=_general_robust_symbolic,
-    family="regression",
+    family="robust",
     estimates="an M-estimate of location: the mean for alpha = 2, the centre of symmetric "
     "noise otherwise (a local minimiser for alpha < 1, where the loss is not convex)",
     bounded_gradient=False,
     chapter="robustness/robust-losses",
+    arguments=_RESIDUAL_ARGS,
+    parameters={"alpha": alpha, "scale": s},
+    element="scalar",
+    formula=(r"\frac{|\alpha - 2|}{\alpha}\left(\Big(\frac{x^2}{|\alpha - 2|} + 1\Big)"
+             r"^{\alpha/2} - 1\right), \quad x = (\hat y - y)/s"),
+    gradients=(r"\frac{x}{s}\Big(\frac{x^2}{|\alpha - 2|} + 1\Big)^{\alpha/2 - 1}",),
 )
-def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0, reduction="mean"):
+def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0):
     r"""Barron's general robust loss, one shape parameter for a whole family.
 
     .. math::
@@ -375,7 +389,7 @@ def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0, reduction="mean
     >>> general_robust_loss(y, y_hat, alpha=-np.inf, reduction="none")  # 1 - exp(-x^2 / 2)
     array([0.1175031 , 0.86466472, 1.        ])
     """
-    return reduce(_Barron(y_true, y_pred, alpha, scale).values(), reduction)
+    return _Barron(y_true, y_pred, alpha, scale).values()
 
 
 # --------------------------------------------------------------------------
@@ -404,7 +418,7 @@ def _gce_inputs(y_true, logits, q):
 def _gce_parts(y_true, logits, q):
     """log p_y (accurate when p_y is near 1) and the softmax pieces."""
     labels, z, q = _gce_inputs(y_true, logits, q)
-    top, top_value, e, rest = _softmax_parts(z)
+    top, top_value, e, rest = softmax_parts(z)
     log_p = (z - top_value) - np.log1p(rest)
     log_p_y = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
     return labels, z, q, top, e, rest, log_p_y
@@ -433,29 +447,44 @@ def _gce_grad(y_true, logits, *, q=0.7):
     # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S,
     # every complement summed directly.
     others = np.where(top, rest, (1.0 + rest) - e)
-    ce_grad = (e * _complement_sums(onehot) - onehot * others) / (1.0 + rest)
+    ce_grad = (e * complement_sums(onehot) - onehot * others) / (1.0 + rest)
     return _power_of_probability(log_p_y, q)[..., None] * ce_grad
 
 
+def _class_logit_symbols(k):
+    """The logits z_0, ..., z_{k-1} of one row (the symbols of ``class_symbols``)."""
+    return sp.symbols(f"z_0:{k}", real=True)
+
+
 def _gce_symbolic(k=3):
-    r"""One sample of :func:`generalized_cross_entropy` with ``k`` classes and true class 0:
-    :math:`(1 - p_0^q)/q`, :math:`p = \operatorname{softmax}(z)`, in the symbols
-    ``z_0, ..., z_{k-1}`` of ``lossbook.classification.class_symbols`` and ``symbols.q``."""
-    logits = sp.symbols(f"z_0:{k}", real=True)
-    p_0 = sp.exp(logits[0]) / sum(sp.exp(zi) for zi in logits)
-    return (1 - p_0**sym.q) / sym.q
+    r"""One sample of :func:`generalized_cross_entropy` with ``k`` classes:
+    :math:`(1 - p_y^q)/q`, :math:`p = \operatorname{softmax}(z)`, in the class index
+    ``symbols.y`` (:math:`p_y` as a ``Piecewise`` over its values), the logits
+    ``z_0, ..., z_{k-1}`` and ``symbols.q``."""
+    logits = _class_logit_symbols(k)
+    normaliser = sum(sp.exp(zi) for zi in logits)
+    p_y = sp.Piecewise(*[(sp.exp(zi) / normaliser, sp.Eq(sym.y, j))
+                         for j, zi in enumerate(logits[:-1])],
+                       (sp.exp(logits[-1]) / normaliser, True))
+    return (1 - p_y**sym.q) / sym.q
 
 
 @register_loss(
     grad=_gce_grad,
     symbolic=_gce_symbolic,
-    family="classification",
+    family="robust",
     estimates="the Bayes classifier (argmax of P(y|x)); softmax(z) is not a calibrated "
     "probability for q > 0",
     bounded_gradient=True,
     chapter="robustness/noisy-labels",
+    arguments=(Argument("y_true", sym.y),
+               Argument("logits", sym.z, differentiable=True, components=_class_logit_symbols)),
+    parameters={"q": sym.q},
+    element="class axis",
+    formula=r"\frac{1 - p_y^{\,q}}{q}, \quad p = \operatorname{softmax}(z)",
+    gradients=(r"p_y^{\,q}\,\big(p_j - [j = y]\big)",),
 )
-def generalized_cross_entropy(y_true, logits, *, q=0.7, reduction="mean"):
+def generalized_cross_entropy(y_true, logits, *, q=0.7):
     r"""Generalized cross-entropy (the :math:`L_q` loss) of Zhang and Sabuncu (2018).
 
     .. math:: \ell(y, z) = \frac{1 - p_y^{\,q}}{q},
@@ -504,4 +533,4 @@ def generalized_cross_entropy(y_true, logits, *, q=0.7, reduction="mean"):
     >>> np.round(gce([0, 1], logits, q=1e-8, reduction="none"), 6)  # about -log p_y
     array([0.693147, 4.01815 ])
     """
-    return reduce(_gce_values(y_true, logits, q), reduction)
+    return _gce_values(y_true, logits, q)

@@ -14,11 +14,16 @@ import operator
 import numpy as np
 import sympy as sp
 
-from ._registry import register_loss
-from ._validation import as_float_array, check_reduction, reduce
-from .classification import _softmax_parts
+from ._registry import Argument, register_loss
+from ._validation import as_float_array
+from .logits import complement_sums, softmax_parts
 
-__all__ = ["ctc_loss", "ctc_collapse"]
+__all__ = ["ctc_loss", "ctc_collapse", "ctc_logit_symbols"]
+
+#: the label sequence :math:`y` of one sample (never differentiated)
+_LABELS = sp.Symbol("y")
+#: the (T, C) block of logits of one sample; ``ctc_loss.symbolic`` returns its entries
+_LOGITS = sp.Symbol("z")
 
 
 # --------------------------------------------------------------------------
@@ -134,7 +139,7 @@ class _Lattice:
         skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
         self.skip = skip & self.valid
 
-        self.top, top_value, self.e, self.rest = _softmax_parts(z)
+        self.top, top_value, self.e, self.rest = softmax_parts(z)
         log_probs = (z - top_value) - np.log1p(self.rest)
         index = np.broadcast_to(ext[:, None, :], (n, t_len, s_max))
         emit = np.take_along_axis(log_probs, index, axis=-1)
@@ -208,34 +213,32 @@ class _Lattice:
         flat = (np.arange(n)[:, None] * k + self.ext)[self.valid]
         np.add.at(posterior, flat, occupancy.transpose(0, 2, 1)[self.valid])
         posterior = posterior.reshape(n, k, t_len).transpose(0, 2, 1)
-        softmax = self.e / (1.0 + self.rest)
-        grad = softmax - posterior
+        # softmax - posterior as in cross_entropy (the posterior sums to 1 over the
+        # classes): (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each
+        # complement summed directly, so a frame whose softmax and posterior are both
+        # near 1 for one class keeps the small difference.
+        others = np.where(self.top, self.rest, (1.0 + self.rest) - self.e)
+        grad = (self.e * complement_sums(posterior) - posterior * others) / (1.0 + self.rest)
         # An infeasible target has loss +inf for every logit: no derivative (as PyTorch, NaN).
         return np.where(feasible[:, None, None], grad, np.nan)
 
 
-def _mean_weights(lengths):
+def _ctc_mean_weights(y_true, logits, *, blank=0):
     """PyTorch's "mean": each loss divided by its target length (at least 1), then averaged."""
-    return 1.0 / (np.maximum(lengths, 1) * lengths.size)
+    sequences, _, _ = _ctc_inputs(y_true, logits, blank)
+    lengths = np.array([len(seq) for seq in sequences], dtype=np.float64)
+    return 1.0 / (np.maximum(lengths, 1.0) * lengths.size)
 
 
-def _ctc_grad(y_true, logits, *, blank=0, reduction="sum"):
-    r"""Gradient of :func:`ctc_loss` with respect to the logits, shape (n, T, C).
+def _ctc_grad(y_true, logits, *, blank=0):
+    r"""Gradient of the summed :func:`ctc_loss` with respect to the logits, shape (n, T, C).
 
-    ``reduction="sum"`` (default): of the summed loss; ``"mean"``: of PyTorch's
-    mean (each sample's loss over its target length, averaged). Per sample and
-    frame it is :math:`\operatorname{softmax}(z_t) - \gamma_t`, the softmax minus
-    the posterior probability of each class at frame :math:`t` under the
-    alignments that collapse to the target.
+    Per sample and frame it is :math:`\operatorname{softmax}(z_t) - \gamma_t`, the
+    softmax minus the posterior probability of each class at frame :math:`t` under
+    the alignments that collapse to the target.
     """
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"reduction of a gradient must be 'sum' or 'mean'; got {reduction!r}")
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
-    lattice = _Lattice(sequences, z, blank)
-    grad = lattice.grad()
-    if reduction == "mean":
-        grad = grad * _mean_weights(lattice.lengths)[:, None, None]
-    return grad
+    return _Lattice(sequences, z, blank).grad()
 
 
 def ctc_collapse(path, *, blank=0):
@@ -257,24 +260,28 @@ def ctc_collapse(path, *, blank=0):
     return tuple(out)
 
 
-def _ctc_symbolic(t_len=2, k=2, labels=(1,), blank=0):
-    r"""One sample of :func:`ctc_loss` as a sympy expression: minus the log of the
-    sum, over every path of ``t_len`` frames of ``k`` classes that collapses to
-    ``labels``, of the product of the softmax probabilities along the path, in
-    the logits ``z_{t,c}`` (a ``t_len`` by ``k`` matrix of symbols, returned too).
+def ctc_logit_symbols(t_len, k):
+    """The logits of one sample as a ``t_len`` by ``k`` sympy Matrix of symbols
+    :math:`z_{t,c}` (those of ``ctc_loss.symbolic``)."""
+    return sp.Matrix(t_len, k, lambda t, c: sp.Symbol(f"z_{{{t},{c}}}", real=True))
 
-    Returns ``(expression, z)``; brute force, for tiny ``t_len`` and ``k``.
+
+def _ctc_symbolic(t_len=2, k=2, labels=(1,), blank=0):
+    r"""One sample of :func:`ctc_loss` as a sympy expression, by brute force: minus the
+    log of the sum, over every path of ``t_len`` frames of ``k`` classes that collapses
+    to ``labels``, of the product of the softmax probabilities along the path, in the
+    symbols :math:`z_{t,c}` of :func:`ctc_logit_symbols` (for tiny ``t_len`` and ``k``).
     """
     import itertools
 
-    z = sp.Matrix(t_len, k, lambda t, c: sp.Symbol(f"z_{{{t},{c}}}", real=True))
+    z = ctc_logit_symbols(t_len, k)
     probs = [[sp.exp(z[t, c]) / sum(sp.exp(z[t, j]) for j in range(k)) for c in range(k)]
              for t in range(t_len)]
     total = sp.Integer(0)
     for path in itertools.product(range(k), repeat=t_len):
         if ctc_collapse(path, blank=blank) == tuple(labels):
             total += sp.Mul(*(probs[t][c] for t, c in enumerate(path)))
-    return -sp.log(total), z
+    return -sp.log(total)
 
 
 @register_loss(
@@ -285,8 +292,16 @@ def _ctc_symbolic(t_len=2, k=2, labels=(1,), blank=0):
     "alignments (the per-frame softmax is a posterior over the alignment paths)",
     bounded_gradient=True,
     chapter="sequences/ctc",
+    arguments=(Argument("y_true", _LABELS), Argument("logits", _LOGITS, differentiable=True)),
+    parameters={"blank": None},
+    element="sequence",
+    formula=(r"-\log \sum_{\pi \in \mathcal B^{-1}(y)} \prod_{t=1}^{T} "
+             r"\operatorname{softmax}(z_t)_{\pi_t}"),
+    gradients=(r"\operatorname{softmax}(z_t)_c - \gamma_t(c), \quad \gamma_t(c) = "
+               r"P(\pi_t = c \mid \mathcal B(\pi) = y)",),
+    mean_weights=_ctc_mean_weights,
 )
-def ctc_loss(y_true, logits, *, blank=0, reduction="mean"):
+def ctc_loss(y_true, logits, *, blank=0):
     r"""Connectionist temporal classification loss (Graves et al., 2006), PyTorch semantics.
 
     .. math:: \ell(y, z) = -\log \sum_{\pi \in \mathcal B^{-1}(y)}
@@ -346,10 +361,5 @@ def ctc_loss(y_true, logits, *, blank=0, reduction="mean"):
     array([[[ 0.16666667, -0.16666667],
             [ 0.16666667, -0.16666667]]])
     """
-    check_reduction(reduction)
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
-    lattice = _Lattice(sequences, z, blank)
-    losses = -lattice.log_likelihood
-    if reduction == "mean":
-        return np.float64(np.sum(losses * _mean_weights(lattice.lengths)))
-    return reduce(losses, reduction)
+    return -_Lattice(sequences, z, blank).log_likelihood
