@@ -343,10 +343,14 @@ def ctc_loss(y_true, logits, *, blank=0):
     reduction="sum")`` is the gradient of the summed loss (``"mean"``: of the
     mean above), shape ``(n, T, C)``: per frame, the softmax minus the posterior
     probability of each class given that the path collapses to the target.
-    Forward and backward variables are kept in log space, so the loss is
-    accurate to about :math:`10^{-14}` relative unless it is tiny compared to
-    the log-probabilities it sums, and the gradient to about
-    :math:`10^{-14}` times their spread.
+    Forward and backward variables are kept in log space (vectorised over the
+    batch and the extended label positions, a loop over time only). The loss is
+    accurate to about :math:`10^{-14}` of :math:`-\log` of the most probable
+    alignment: relative to the loss itself, unless :math:`p(y \mid x)` is within
+    about :math:`10^{-8}` of 1 and shared by several alignments. Each gradient
+    entry, a difference of two probabilities, is accurate to about
+    :math:`10^{-14}` of their size times the spread of the log-probabilities
+    along the sequence.
 
     Examples
     --------

@@ -224,3 +224,26 @@ def test_ctc_rejects_bad_logits():
         ctc_loss([[1]], np.zeros((4, 3)))
     with pytest.raises(ValueError, match="finite"):
         ctc_loss([[1]], np.full((1, 4, 3), np.nan))
+
+
+def test_ctc_tiny_losses_to_the_accuracy_of_the_best_alignment():
+    """When p(y|x) is within 1e-8 of 1 the loss is a tiny log of a sum over alignments
+    whose log-probabilities are each larger: log space holds it to 1e-14 of -log of the
+    most probable alignment (relative to the loss itself when that alignment dominates)."""
+    rng = np.random.default_rng(6)
+    checked = 0
+    for _ in range(60):
+        t_len, k = int(rng.integers(2, 5)), 3
+        logits = rng.normal(scale=30.0, size=(t_len, k))
+        labels = _collapse(tuple(int(c) for c in logits.argmax(axis=1)), 0)
+        value = ctc_loss([labels], logits[None], reduction="none")[0]
+        with mp.workdps(60):
+            probs = [[mp.exp(v) / mp.fsum(mp.exp(u) for u in row) for v in row] for row in logits]
+            weights = [mp.fprod(probs[t][c] for t, c in enumerate(path))
+                       for path in itertools.product(range(k), repeat=t_len)
+                       if _collapse(path, 0) == labels]
+            ref = -mp.log(mp.fsum(weights))
+            best = -mp.log(max(weights))
+        assert abs(value - float(ref)) <= RTOL * float(best) + 1e-300, (labels, value, ref, best)
+        checked += ref < 1e-8
+    assert checked >= 10  # the grid does reach the tiny-loss regime
