@@ -8,16 +8,17 @@ Every loss is a plain function of one or more arrays and keyword parameters,
   each differentiable array, an array, or a tuple of arrays in argument order
   when there are several;
 * ``f.symbolic()``: the sympy definition of one element's loss;
-* ``f.info``: a :class:`LossInfo` with the family, the chapter, the arguments
+* ``f.info``: a :class:`~lossbook.LossInfo` with the family, the chapter, the arguments
   (names, sympy symbols, which are differentiated), the parameters, the
   element shape and the LaTeX of the formula and gradients.
 
 The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
-the regression losses, ``(y_true, p)`` for :func:`binary_cross_entropy`,
+the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
-margin losses, ``(p, q)`` for :func:`kl_divergence`,
+margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
 ``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, logits)`` with one
-label sequence per sample for :func:`ctc_loss` and ``(w)`` for the penalties;
+label sequence per sample for :func:`~lossbook.sequences.ctc_loss` and ``(w)`` for
+the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).

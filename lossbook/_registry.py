@@ -23,12 +23,9 @@ Every registered function is in :data:`LOSSES`, keyed by its name.
 import functools
 import inspect
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from ._validation import REDUCTIONS, check_reduction
 
@@ -70,26 +67,22 @@ GRAD_REDUCTIONS = ("sum", "mean")
 class Argument:
     """One array argument of a loss, in signature order.
 
-    Attributes
-    ----------
-    name : str
-        The argument's name in the signature (``y_true``, ``logits``, ``var``).
-    symbol : sympy.Symbol
-        Its symbol in formulas (:math:`y`, :math:`\\hat y`, :math:`z`, :math:`\\sigma^2`).
-    differentiable : bool
-        Whether ``loss.grad`` returns a gradient for it. Targets never are.
-    components : tuple of sympy.Symbol, or callable, optional
-        For an element with an axis (a row, a box): the symbols of its
-        entries as they appear in ``loss.symbolic()``; a callable ``k ->
-        tuple`` when the axis length ``k`` varies (classes), and then
-        ``loss.symbolic(k=k)`` takes it. ``None`` for a scalar element, whose
-        symbol in ``symbolic()`` is ``symbol`` itself.
+    - ``name``: the argument's name in the signature (``y_true``, ``logits``, ``var``).
+    - ``symbol``: its sympy symbol in formulas (:math:`y`, :math:`\\hat y`, :math:`z`).
+    - ``differentiable``: whether ``loss.grad`` returns a gradient for it (targets never).
+    - ``components``: for an element with an axis (a row, a box), the sympy symbols of its
+      entries as they appear in ``loss.symbolic()``: a tuple, or a function ``k -> tuple``
+      when the axis length ``k`` varies (classes), and then ``loss.symbolic(k=k)`` takes
+      it. ``None`` for a scalar element, whose symbol in ``symbolic()`` is ``symbol``.
+    - ``domain``: in words, the values (and label encoding) it accepts, e.g.
+      "labels in {-1, +1}", "class indices (n,) or probability rows (n, k)".
     """
 
     name: str
-    symbol: sp.Symbol
+    symbol: object
     differentiable: bool = False
-    components: Any = None
+    components: object = None
+    domain: str = ""
 
     def component_symbols(self, k=None):
         """The symbols of one element's entries (``(symbol,)`` for a scalar element)."""
@@ -104,44 +97,36 @@ class Argument:
 class Parameter:
     """One keyword parameter of a loss (other than ``reduction``).
 
-    ``symbol`` is its sympy symbol in ``loss.symbolic()`` (``None`` for a
-    switch that has none, such as a boolean); ``default`` is read from the
-    signature.
+    ``symbol`` is its sympy symbol in ``loss.symbolic()`` (``None`` for a switch that has
+    none, such as a boolean); ``default`` is read from the signature.
     """
 
     name: str
-    symbol: sp.Symbol | None
-    default: Any = None
+    symbol: object
+    default: object = None
 
 
 @dataclass(frozen=True)
 class LossInfo:
-    """What the catalog, the chapters and the tests know about a loss.
+    """What the catalog, the chapters and the tests know about a loss (``loss.info``).
 
-    Attributes
-    ----------
-    family : str
-        One of :data:`FAMILIES`.
-    estimates : str
-        What the population minimiser of the loss is (e.g. "conditional mean").
-    bounded_gradient : bool
-        Whether the gradient with respect to the prediction is bounded.
-    chapter : str
-        Document name (path under ``chapters/`` without suffix) of the chapter
-        that derives the loss.
-    element : str
-        One of :data:`ELEMENTS`: what one per-element value is computed from.
-    arguments : tuple of Argument
-        The array arguments, in signature order.
-    parameters : tuple of Parameter
-        The keyword parameters (without ``reduction``), in signature order.
-    formula : str
-        LaTeX of one element's loss.
-    gradients : tuple of str
-        LaTeX of the gradient with respect to each differentiable argument,
-        in argument order.
-    default_reduction : str
-        ``"mean"`` for losses; ``"sum"`` for the penalties.
+    - ``family``: one of ``lossbook.FAMILIES``.
+    - ``estimates``: what the population minimiser of the loss is (e.g. "conditional mean").
+    - ``bounded_gradient``: whether the gradient with respect to the prediction is bounded.
+    - ``chapter``: document name (path under ``chapters/`` without suffix) of the chapter
+      that derives the loss.
+    - ``element``: what one per-element value is computed from, one of ``ELEMENTS`` in
+      ``lossbook._registry``: "scalar", "class axis", "box", "embedding row", "sequence"
+      or "sample".
+    - ``arguments``: the array arguments (:class:`Argument`), in signature order.
+    - ``parameters``: the keyword parameters (:class:`Parameter`, without ``reduction``),
+      in signature order.
+    - ``formula``: LaTeX of one element's loss.
+    - ``gradients``: LaTeX of the gradient with respect to each differentiable argument,
+      in argument order.
+    - ``default_reduction``: "mean" for losses, "sum" for the penalties.
+    - ``mean_weights``: the loss's own weights of the "mean" reduction, or ``None`` (a plain
+      mean); see ``lossbook._registry.register_loss``.
     """
 
     family: str
@@ -154,7 +139,7 @@ class LossInfo:
     formula: str = ""
     gradients: tuple = ()
     default_reduction: str = "mean"
-    mean_weights: Callable | None = field(default=None, repr=False, compare=False)
+    mean_weights: object = field(default=None, repr=False, compare=False)
 
     @property
     def argument_names(self):

@@ -7,8 +7,8 @@ matrix of logits, one row per sample. The logit losses are evaluated with the
 stable numerics of :mod:`lossbook.logits`: nothing overflows and
 ``1 - sigmoid(z)`` is never formed by subtraction.
 
-:func:`sigmoid`, :func:`log_sigmoid`, :func:`softmax` and :func:`log_softmax`
-live in :mod:`lossbook.logits` and are re-exported here. For sympy,
+``sigmoid``, ``log_sigmoid``, ``softmax`` and ``log_softmax`` live in
+:mod:`lossbook.logits` and are re-exported here. For sympy,
 ``class_symbols(k)`` gives the per-class symbols of ``cross_entropy.symbolic``,
 and ``epsilon`` and ``w_pos`` are the symbols of ``label_smoothing`` and
 ``pos_weight``. The focal losses are in :mod:`lossbook.detection`.
@@ -62,8 +62,10 @@ LOG_CLAMP = -100.0
 # for every double p < 1, 1 - p >= 2^-53 > e^-100.
 _P_CLAMPED_BELOW = np.exp(LOG_CLAMP)
 
-_LOGIT_ARGS = (Argument("y_true", s.y), Argument("logits", s.z, differentiable=True))
-_MARGIN_ARGS = (Argument("y_true", s.y), Argument("scores", s.y_hat, differentiable=True))
+_LOGIT_ARGS = (Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or soft"),
+               Argument("logits", s.z, differentiable=True, domain="real logits"))
+_MARGIN_ARGS = (Argument("y_true", s.y, domain="labels in {-1, +1}"),
+                Argument("scores", s.y_hat, differentiable=True, domain="real scores"))
 
 
 def class_symbols(k):
@@ -130,7 +132,9 @@ def _bce_symbolic():
     estimates="conditional probability P(y=1|x)",
     bounded_gradient=False,
     chapter="classification/binary-cross-entropy",
-    arguments=(Argument("y_true", s.y), Argument("p", s.y_hat, differentiable=True)),
+    arguments=(Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or soft"),
+               Argument("p", s.y_hat, differentiable=True,
+                        domain="probabilities of class 1, in [0, 1]")),
     element="scalar",
     formula=(r"-\big[y \max(\log \hat y, -100) + (1 - y) \max(\log(1 - \hat y), -100)\big]"),
     gradients=(r"\frac{\hat y - y}{\hat y\,(1 - \hat y)} \ \text{(a clamped logarithm "
@@ -377,13 +381,15 @@ def _cross_entropy_symbolic(k=3, smoothed=False):
     bounded_gradient=True,
     chapter="classification/softmax-cross-entropy",
     arguments=(
-        Argument("y_true", s.y, components=lambda k: class_symbols(k)[0]),
-        Argument("logits", s.z, differentiable=True, components=lambda k: class_symbols(k)[1]),
+        Argument("y_true", s.y, components=lambda k: class_symbols(k)[0],
+                 domain="class indices, shape (n,), or probability rows, shape (n, k)"),
+        Argument("logits", s.z, differentiable=True, components=lambda k: class_symbols(k)[1],
+                 domain="real logits, shape (n, k), classes on the last axis"),
     ),
     parameters={"label_smoothing": epsilon},
     element="class axis",
     formula=(r"\sum_{j=1}^{k} t_j \Big(\log \sum_{i=1}^{k} e^{z_i} - z_j\Big), "
-             r"\quad t = (1 - \varepsilon)\,y + \varepsilon / k"),
+             r"\quad t = (1 - \epsilon)\,y + \epsilon / k"),
     gradients=(r"\frac{\partial \ell}{\partial z_j} = \operatorname{softmax}(z)_j "
                r"\sum_{i=1}^{k} t_i - t_j",),
 )

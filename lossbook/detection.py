@@ -34,7 +34,10 @@ from .logits import (
 
 __all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
 
-_LOGIT_ARGS = (Argument("y_true", s.y), Argument("logits", s.z, differentiable=True))
+_LOGIT_ARGS = (Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or soft"),
+               Argument("logits", s.z, differentiable=True, domain="real logits"))
+_QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU; 0 = background)"),
+                 _LOGIT_ARGS[1])
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
@@ -105,7 +108,7 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
         \qquad p = \sigma(z),\quad p_t = p\,y + (1-p)(1-y),\quad
         \alpha_t = \alpha\,y + (1-\alpha)(1-y)
 
-    where :math:`\mathrm{ce}` is :func:`binary_cross_entropy_with_logits`.
+    where :math:`\mathrm{ce}` is :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
     The factor :math:`(1-p_t)^\gamma` down-weights well-classified examples.
     :math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)` is computed in that
     form, so it is exact even when :math:`p_t` rounds to 1.
@@ -122,7 +125,8 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
         torchvision.
     gamma : float, default 2.0
         Focusing exponent :math:`\gamma \ge 0`; with :math:`\gamma = 0` and
-        :math:`\alpha < 0` the loss is :func:`binary_cross_entropy_with_logits`.
+        :math:`\alpha < 0` the loss is
+        :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the per-element losses. Note that torchvision's
         default is ``"none"``; lossbook's is ``"mean"`` like every loss here.
@@ -192,7 +196,7 @@ def _quality_focal_symbolic():
     estimates="the quality score (IoU of the box): the loss is 0 exactly at sigma(z) = y",
     bounded_gradient=True,
     chapter="detection/quality-focal-loss",
-    arguments=_LOGIT_ARGS,
+    arguments=_QUALITY_ARGS,
     parameters={"beta": s.beta},
     element="scalar",
     formula=r"|y - \sigma(z)|^{\beta}\,\mathrm{ce}(y, z)",
@@ -374,7 +378,7 @@ def distribution_focal_loss(y_true, logits):
     Notes
     -----
     The gradient is :math:`\operatorname{softmax}(z) - t` for the two-hot
-    :math:`t`, evaluated as in :func:`~lossbook.cross_entropy` (each
+    :math:`t`, evaluated as in :func:`~lossbook.classification.cross_entropy` (each
     complement summed directly), so it is accurate relative to the two
     probabilities it subtracts. Implementations such as MMDetection clamp
     the target just below :math:`K - 1` instead of handling the end bin.

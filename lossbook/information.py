@@ -205,9 +205,11 @@ def _kl_symbolic(k=3):
     bounded_gradient=False,
     chapter="information/kl-divergence",
     arguments=(
-        Argument("p", sp.Symbol("p"), components=lambda k: distribution_symbols(k)[0]),
+        Argument("p", sp.Symbol("p"), components=lambda k: distribution_symbols(k)[0],
+                 domain="probability rows (..., k): the data distribution"),
         Argument("q", sp.Symbol("q"), differentiable=True,
-                 components=lambda k: distribution_symbols(k)[1]),
+                 components=lambda k: distribution_symbols(k)[1],
+                 domain="probability rows (..., k): the model"),
     ),
     element="class axis",
     formula=r"\sum_{j=1}^{k} p_j \log\frac{p_j}{q_j}",

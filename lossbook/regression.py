@@ -10,7 +10,8 @@ from ._validation import check_pair, check_scalar
 __all__ = ["mse", "mae", "smooth_l1", "huber", "quantile", "log_cosh"]
 
 # Every regression loss takes a target and a prediction; only the prediction is differentiated.
-_ARGS = (Argument("y_true", s.y), Argument("y_pred", s.y_hat, differentiable=True))
+_ARGS = (Argument("y_true", s.y, domain="real targets"),
+         Argument("y_pred", s.y_hat, differentiable=True, domain="real predictions"))
 
 
 def _residual(y_true, y_pred):

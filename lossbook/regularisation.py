@@ -30,7 +30,7 @@ w = sp.Symbol("w", real=True)
 rho = sp.Symbol("rho", nonnegative=True)
 
 
-_WEIGHTS = (Argument("w", w, differentiable=True),)
+_WEIGHTS = (Argument("w", w, differentiable=True, domain="real weights, any shape"),)
 
 
 def _penalty(**kwargs):

@@ -517,7 +517,7 @@ def generalized_cross_entropy(y_true, logits, *, q=0.7):
     Notes
     -----
     The loss is evaluated as :math:`-\operatorname{expm1}(q \log p_y)/q` with
-    the log-softmax of :func:`~lossbook.classification.log_softmax`, accurate
+    the log-softmax of :func:`~lossbook.logits.log_softmax`, accurate
     when :math:`p_y` is near 1. The gradient is the cross-entropy gradient
     weighted by :math:`p_y^{\,q}`:
     :math:`\partial\ell/\partial z_j = p_y^{\,q}\,(p_j - [j = y])`, so a sample
