@@ -178,6 +178,78 @@ class _Lattice:
                               -np.inf)
         self.log_likelihood = _logsumexp3(end, before_end, np.full(n, -np.inf))
 
+    def _forward_probabilities(self, probs):
+        """alpha in the probability domain: products and sums of probabilities, each
+        accurate to a few ulp relative (exp of the log-space alpha would carry an
+        error of |log alpha| ulp). Used only where p(y|x) is large, so the masses
+        that matter do not underflow."""
+        n, t_len, s_max = self.emit.shape
+        emit = np.where(self.valid[:, None, :],
+                        np.take_along_axis(probs, np.broadcast_to(self.ext[:, None, :],
+                                                                  (n, t_len, s_max)), axis=-1),
+                        0.0)
+        mass = np.zeros((n, t_len, s_max))
+        mass[:, 0, :2] = emit[:, 0, :2]
+        with np.errstate(under="ignore"):
+            for t in range(1, t_len):
+                prev = mass[:, t - 1]
+                total = prev.copy()
+                total[:, 1:] += prev[:, :-1]
+                total[:, 2:] += np.where(self.skip[:, 2:], prev[:, :-2], 0.0)
+                mass[:, t] = total * emit[:, t]
+        return mass
+
+    def miss_probability(self):
+        """q = 1 - p(y|x), summed from non-negative terms: accurate where p(y|x) is near 1.
+
+        A prefix of frames that collapses to a prefix of y leaves the lattice at
+        frame t when its next class is none of the (at most three) successors of
+        its state. So q is the mass that leaves at some frame, sum_t sum_s
+        alpha_{t-1}(s) fail_t(s), plus the mass that ends in a state short of the
+        end. fail_t(s), the probability of the classes outside the successors, is
+        summed directly: from the sum over all classes but the three likeliest
+        (at most three successors can be among the rest, each smaller than a
+        likely class outside the successors, so the subtraction stays accurate).
+        """
+        n, t_len, s_max = self.emit.shape
+        probs = self.e / (1.0 + self.rest)
+        k = probs.shape[-1]
+        k_top = min(3, k)
+        top = np.argpartition(-probs, k_top - 1, axis=-1)[..., :k_top]
+        in_top = np.zeros(probs.shape, dtype=bool)
+        np.put_along_axis(in_top, top, True, axis=-1)
+        rest3 = np.where(in_top, 0.0, probs).sum(axis=-1)
+        # Successor classes of each state s: its own, the next, and the one after
+        # that where the skip is allowed; column 0 is a virtual start state whose
+        # successors are the first blank and the first label.
+        pad_int, pad_bool = np.zeros((n, 2), dtype=np.intp), np.zeros((n, 2), dtype=bool)
+        ext2 = np.concatenate([self.ext, pad_int], axis=1)
+        valid2 = np.concatenate([self.valid, pad_bool], axis=1)
+        skip2 = np.concatenate([self.skip, pad_bool], axis=1)
+        succ = np.stack([ext2[:, :s_max], ext2[:, 1:s_max + 1], ext2[:, 2:]], axis=-1)
+        ok = np.stack([valid2[:, :s_max], valid2[:, 1:s_max + 1], skip2[:, 2:]], axis=-1)
+        start = np.stack([ext2[:, 0], ext2[:, 1], ext2[:, 0]], axis=-1)[:, None, :]
+        start_ok = np.stack([np.ones(n, dtype=bool), self.lengths > 0, np.zeros(n, dtype=bool)],
+                            axis=-1)[:, None, :]
+        succ = np.concatenate([start, succ], axis=1)
+        ok = np.concatenate([start_ok, ok], axis=1)
+        flat = np.where(ok, succ, 0).reshape(n, 1, -1)
+        shape = (n, t_len, s_max + 1, 3)
+        p_succ = np.take_along_axis(probs, np.broadcast_to(flat, (n, t_len, flat.shape[-1])),
+                                    axis=-1).reshape(shape)
+        succ_in_top = np.take_along_axis(
+            in_top, np.broadcast_to(flat, (n, t_len, flat.shape[-1])), axis=-1).reshape(shape)
+        subtract = np.where(ok[:, None] & ~succ_in_top, p_succ, 0.0).sum(axis=-1)
+        top_is_succ = ((top[:, :, None, :, None] == np.where(ok, succ, -1)[:, None, :, None, :])
+                       .any(axis=-1))
+        p_top = np.take_along_axis(probs, top, axis=-1)
+        add = np.where(top_is_succ, 0.0, p_top[:, :, None, :]).sum(axis=-1)
+        fail = np.maximum((rest3[:, :, None] - subtract) + add, 0.0)
+        mass = self._forward_probabilities(probs)
+        leave = fail[:, 0, 0] + np.sum(mass[:, :-1, :] * fail[:, 1:, 1:], axis=(1, 2))
+        short = np.arange(s_max)[None, :] < (self.ext_lengths - 2)[:, None]
+        return leave + np.sum(np.where(short, mass[:, -1, :], 0.0), axis=-1)
+
     def backward(self):
         """beta[i, t, s]: log-probability of the frames after t given position s at t."""
         n, t_len, s_max = self.emit.shape
@@ -287,7 +359,7 @@ def _ctc_symbolic(t_len=2, k=2, labels=(1,), blank=0):
 @register_loss(
     grad=_ctc_grad,
     symbolic=_ctc_symbolic,
-    family="classification",
+    family="sequence",
     estimates="the conditional probability of each label sequence, P(y|x), summed over "
     "alignments (the per-frame softmax is a posterior over the alignment paths)",
     bounded_gradient=True,
@@ -344,13 +416,14 @@ def ctc_loss(y_true, logits, *, blank=0):
     mean above), shape ``(n, T, C)``: per frame, the softmax minus the posterior
     probability of each class given that the path collapses to the target.
     Forward and backward variables are kept in log space (vectorised over the
-    batch and the extended label positions, a loop over time only). The loss is
-    accurate to about :math:`10^{-14}` of :math:`-\log` of the most probable
-    alignment: relative to the loss itself, unless :math:`p(y \mid x)` is within
-    about :math:`10^{-8}` of 1 and shared by several alignments. Each gradient
-    entry, a difference of two probabilities, is accurate to about
-    :math:`10^{-14}` of their size times the spread of the log-probabilities
-    along the sequence.
+    batch and the extended label positions, a loop over time only). Where
+    :math:`p(y \mid x)` is near 1 the loss is tiny and a log-space sum would
+    cancel, so there it is :math:`-\operatorname{log1p}(-q)` with
+    :math:`q = 1 - p(y \mid x)` summed directly: the probability mass of the
+    prefixes that leave the lattice, frame by frame. The loss is accurate to
+    about :math:`10^{-14}` relative; each gradient entry, a difference of two
+    probabilities, to about :math:`10^{-14}` of their size times the spread of
+    the log-probabilities along the sequence.
 
     Examples
     --------
@@ -366,4 +439,11 @@ def ctc_loss(y_true, logits, *, blank=0):
             [ 0.16666667, -0.16666667]]])
     """
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
-    return -_Lattice(sequences, z, blank).log_likelihood
+    lattice = _Lattice(sequences, z, blank)
+    loss = -lattice.log_likelihood
+    near_certain = loss < 0.25
+    if np.any(near_certain):
+        # -log p = -log1p(-q) with q = 1 - p summed directly: no cancellation as p -> 1.
+        miss = lattice.miss_probability()
+        loss = np.where(near_certain & (miss < 0.5), -np.log1p(-np.minimum(miss, 0.5)), loss)
+    return loss
