@@ -307,10 +307,12 @@ def register_loss(
             values = body(*args, **params)
             if reduction == "none":
                 return values
+            # np.add.reduce is what ndarray.sum and ndarray.mean use (the same pairwise sum),
+            # without their Python-level overhead.
             if reduction == "sum":
-                return np.float64(values.sum())
+                return np.float64(np.add.reduce(values, axis=None))
             if mean_weights is None:
-                return np.float64(values.mean())
+                return np.float64(np.add.reduce(values, axis=None) / values.size)
             return np.float64(np.sum(mean_weights(*args, **params) * values))
 
         @functools.wraps(grad)

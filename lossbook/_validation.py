@@ -5,6 +5,7 @@ an error message reads the same whichever loss raised it, and always names
 the argument and what was expected.
 """
 
+import math
 import numbers
 import operator
 
@@ -18,21 +19,28 @@ def as_float_array(x, name):
 
     Integers and booleans are accepted and converted; anything else that is
     not real-valued (strings, objects, complex numbers) raises ``TypeError``.
+    A float64 array is returned as it is (no copy).
     """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged nested lists, for instance
-        raise TypeError(f"{name} must be an array-like of real numbers ({exc})") from None
-    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float64)
-    elif not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be an array-like of real numbers, got dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.float64, copy=False)
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged nested lists, for instance
+            raise TypeError(f"{name} must be an array-like of real numbers ({exc})") from None
+        if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
+            arr = arr.astype(np.float64)
+        elif not np.issubdtype(arr.dtype, np.floating):
+            raise TypeError(
+                f"{name} must be an array-like of real numbers, got dtype {arr.dtype}"
+            )
+        arr = arr.astype(np.float64, copy=False)
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
+    # NaN propagates through max and min, and +-inf is the max or the min: two reductions
+    # without a temporary array (cheaper than isfinite(arr).all() on small arrays).
+    if not (math.isfinite(np.maximum.reduce(arr, axis=None))
+            and math.isfinite(np.minimum.reduce(arr, axis=None))):
         raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
     return arr
 

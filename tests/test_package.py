@@ -5,6 +5,7 @@ import ast
 import importlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lossbook
@@ -78,3 +79,13 @@ def test_every_public_name_is_re_exported():
 def test_old_import_paths_still_work(path):
     module, _, attribute = path.rpartition(".")
     assert getattr(importlib.import_module(module), attribute) is not None
+
+
+def test_finiteness_check_is_not_fooled_by_an_overflowing_sum():
+    """The validator's fast path sums the entries; huge finite entries overflow that sum."""
+    huge = [1.7e308, 1.7e308, -1.0]
+    assert lossbook.mae(huge, huge) == 0.0
+    with pytest.raises(ValueError, match="finite"):
+        lossbook.mae([1.0, 2.0], [np.inf, -np.inf])
+    with pytest.raises(ValueError, match="finite"):
+        lossbook.mae([1.0, 2.0], [np.nan, 0.0])
