@@ -77,6 +77,26 @@ def _weights(rng, n=N_ELEMENTS):
     return (rng.normal(size=n),)
 
 
+def _iou_targets_and_logits(rng):
+    """Varifocal targets: IoU in (0, 1] for a tenth of the anchors, 0 (background) elsewhere."""
+    positive = rng.uniform(size=N_ELEMENTS) < 0.1
+    iou = np.where(positive, rng.uniform(0.05, 1.0, size=N_ELEMENTS), 0.0)
+    return iou, rng.normal(size=N_ELEMENTS) * 3
+
+
+def _edge_targets_and_bin_logits(rng):
+    """DFL: 17 bins (GFL's reg_max = 16) per box edge, continuous targets in [0, 16]."""
+    rows = N_ELEMENTS // 17
+    return rng.uniform(0, 16, size=rows), rng.normal(size=(rows, 17)) * 3
+
+
+def _label_sequences_and_frame_logits(rng):
+    """CTC: 32 sequences of 200 frames over 30 classes (about 2e5 logits), 40 labels each."""
+    n, frames, classes = 32, 200, 30
+    labels = rng.integers(1, classes, size=(n, 40))
+    return labels, rng.normal(size=(n, frames, classes)) * 3
+
+
 # Keyed by loss name first, then by family for families with one convention. A generator
 # ``gen(rng, n=N_ELEMENTS)`` returns the loss's arrays, in argument order, with about n
 # predictions (a generator without ``n`` still gives the 1e6 column, and "–" for the small one).
@@ -89,6 +109,12 @@ BY_NAME = {
     "exponential": _signed_labels_and_scores,
     "cross_entropy": _class_indices_and_logits,
     "kl_divergence": _two_distributions,
+    "tukey_biweight": _real_pairs,
+    "general_robust_loss": _real_pairs,
+    "generalized_cross_entropy": _class_indices_and_logits,
+    "varifocal_loss": _iou_targets_and_logits,
+    "distribution_focal_loss": _edge_targets_and_bin_logits,
+    "ctc_loss": _label_sequences_and_frame_logits,
 }
 BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights}
 

@@ -16,16 +16,19 @@ The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
 the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
-``(boxes_true, boxes_pred)`` for the box losses and ``(w)`` for the penalties;
+``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, logits)`` with one
+label sequence per sample for :func:`~lossbook.sequences.ctc_loss` and ``(w)`` for
+the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).
 
 One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
-:mod:`lossbook.detection` (the focal family) and :mod:`lossbook.boxes` (the
-detection part),
-:mod:`lossbook.regularisation`; the stable sigmoid and softmax in
+:mod:`lossbook.detection` (the focal family, with the distribution and
+varifocal losses) and :mod:`lossbook.boxes` (the detection part),
+:mod:`lossbook.regularisation`, :mod:`lossbook.robust` (robust losses and
+noisy labels), :mod:`lossbook.sequences` (CTC); the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
 :mod:`lossbook.symbols`.
@@ -41,6 +44,8 @@ from . import (
     logits,
     regression,
     regularisation,
+    robust,
+    sequences,
     symbols,
 )
 from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
@@ -51,6 +56,8 @@ from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
+from .robust import *  # noqa: F403
+from .sequences import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -70,4 +77,6 @@ __all__ = [
     *information.__all__,
     *boxes.__all__,
     *regularisation.__all__,
+    *robust.__all__,
+    *sequences.__all__,
 ]
