@@ -67,7 +67,23 @@ def _box_pairs(rng):
     return boxes_true, np.concatenate([pred_corner, pred_corner + pred_size], axis=1)
 
 
+def _counts_and_log_rates(rng):
+    log_rate = rng.normal(size=N_ELEMENTS)
+    return rng.poisson(np.exp(log_rate)).astype(float), log_rate
+
+
+def _positive_pairs(rng):
+    y = rng.gamma(2.0, 1.5, size=N_ELEMENTS)
+    return y, y * np.exp(rng.normal(0, 0.5, size=N_ELEMENTS))
+
+
+def _means_and_scales(rng):
+    y_true, y_pred = _real_pairs(rng)
+    return y_true, y_pred, rng.uniform(0.5, 2.0, size=N_ELEMENTS)
+
+
 # Keyed by loss name first, then by family for families with one convention.
+# A generator returns the loss's arrays in argument order.
 BY_NAME = {
     "binary_cross_entropy": _labels_and_probabilities,
     "binary_cross_entropy_with_logits": _binary_labels_and_logits,
@@ -77,8 +93,17 @@ BY_NAME = {
     "exponential": _signed_labels_and_scores,
     "cross_entropy": _class_indices_and_logits,
     "kl_divergence": _two_distributions,
+    "poisson_nll_loss": _counts_and_log_rates,
+    "poisson_deviance": _positive_pairs,
+    "gamma_deviance": _positive_pairs,
+    "tweedie_deviance": _positive_pairs,
+    "gaussian_nll_loss": _means_and_scales,
+    "crps_gaussian": _means_and_scales,
 }
-BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs}
+# Keyword parameters other than the defaults, where the default is a trivial case.
+PARAMS = {"tweedie_deviance": {"power": 1.5}}
+BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs,
+             "penalty": lambda rng: (rng.normal(size=N_ELEMENTS),)}
 
 
 def input_generator(name, loss):
@@ -112,10 +137,11 @@ def main():
     print("| --- | --- | --- | ---: | ---: |")
     for name in sorted(lossbook.LOSSES):
         loss = lossbook.LOSSES[name]
-        y_true, y_pred = generators[name](np.random.default_rng(SEED))
-        value_ms = median_ms(lambda: loss(y_true, y_pred), args.repeats)  # noqa: B023
-        grad_ms = median_ms(lambda: loss.grad(y_true, y_pred), args.repeats)  # noqa: B023
-        shape = "x".join(str(n) for n in y_pred.shape)
+        arrays = generators[name](np.random.default_rng(SEED))
+        params = PARAMS.get(name, {})
+        value_ms = median_ms(lambda: loss(*arrays, **params), args.repeats)  # noqa: B023
+        grad_ms = median_ms(lambda: loss.grad(*arrays, **params), args.repeats)  # noqa: B023
+        shape = "x".join(str(n) for n in arrays[-1].shape)
         print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} |")
 
 

@@ -16,7 +16,9 @@ The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
 the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
-``(boxes_true, boxes_pred)`` for the box losses and ``(w)`` for the penalties;
+``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred, var)`` for
+:func:`~lossbook.noise_models.gaussian_nll_loss`, ``(y_true, y_pred, sigma)`` for
+:func:`~lossbook.noise_models.crps_gaussian` and ``(w)`` for the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).
@@ -25,7 +27,8 @@ One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
 :mod:`lossbook.detection` (the focal family) and :mod:`lossbook.boxes` (the
 detection part),
-:mod:`lossbook.regularisation`; the stable sigmoid and softmax in
+:mod:`lossbook.regularisation`, :mod:`lossbook.noise_models` (counts,
+positive targets, learned variances, expectiles and the CRPS); the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
 :mod:`lossbook.symbols`.
@@ -39,6 +42,7 @@ from . import (
     information,
     likelihood,
     logits,
+    noise_models,
     regression,
     regularisation,
     symbols,
@@ -49,6 +53,7 @@ from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
+from .noise_models import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
 
@@ -70,4 +75,5 @@ __all__ = [
     *information.__all__,
     *boxes.__all__,
     *regularisation.__all__,
+    *noise_models.__all__,
 ]
