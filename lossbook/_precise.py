@@ -128,3 +128,72 @@ def expm1_minus_x_over_x2(x):
     with np.errstate(over="ignore"):
         out[~small] = (np.expm1(xl) - xl) / xl / xl
     return out
+
+
+# ------------------------------------------------ the Tweedie deviance's forms
+_SERIES_TERMS = 26
+
+
+def _half_deviance_series(u, b):
+    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
+    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
+    coeffs, total = [], 0.0
+    for k in range(_SERIES_TERMS):
+        total = 1.0 + b * total
+        coeffs.append(total / factorial(k + 2))
+    acc = np.zeros_like(u)
+    for c in reversed(coeffs):
+        acc = acc * u + c
+    return u * u * acc
+
+
+def power_dd(x, exponent):
+    """x ** (hi + lo) for an exponent held as a double-double (1 - p, 2 - p are not always
+    exact in float64, and their rounding error would be amplified by log x)."""
+    hi, lo = exponent
+    out = np.power(x, hi)
+    return out * (1.0 + lo * np.log(x)) if lo != 0.0 else out
+
+
+def tweedie_half_deviance(y, mu, p):
+    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
+    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
+    a, b = a_dd[0], b_dd[0]
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        ratio = y / mu
+        normal = (ratio > 1e-300) & (ratio < 1e300)
+        u = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(y) - np.log(mu))
+        d = (y - mu) / mu
+        u = np.where(np.abs(d) < 0.5, np.log1p(np.where(np.abs(d) < 0.5, d, 0.0)), u)
+        out = np.empty_like(y)
+        series = np.abs(u) * max(1.0, abs(b)) <= 1.0
+        half = power_dd(mu[series], (0.5 * b, 0.5 * b_dd[1]))
+        out[series] = (half * _half_deviance_series(u[series], b)) * half
+        rest = ~series
+        ys, ms, us = y[rest], mu[rest], u[rest]
+        ma = power_dd(ms, a_dd)
+        # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
+        bu = b * us
+        if b == 0.0:
+            big_b = us
+        else:
+            mb = power_dd(ms, b_dd)
+            big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
+                             (power_dd(ys, b_dd) - mb) / b)
+        t2 = ma * (ys - ms)
+        if a != 0.0:
+            f2 = (big_b - t2) / a
+            err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
+        else:
+            f2 = err2 = np.full_like(ys, np.inf)
+        # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
+        if b > 0.0:
+            au = a * us
+            t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
+            s3 = t3 + ys * (us - 1.0) + ms
+            f3 = ma * s3 / b
+            err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
+        else:
+            f3 = err3 = np.full_like(ys, np.inf)
+        out[rest] = np.where(err3 < err2, f3, f2)
+    return np.where(np.isnan(out), np.inf, out)

@@ -19,8 +19,9 @@ from ._precise import (
     LN2_HI,
     LN2_LO,
     exp_minus,
-    expm1_minus_x_over_x2,
     fast_two_sum,
+    power_dd,
+    tweedie_half_deviance,
     two_prod,
     two_sum,
     x_minus_log1p,
@@ -287,64 +288,6 @@ def gaussian_nll_loss(y_true, y_pred, var, *, full=False, eps=1e-6):
 
 
 # ---------------------------------------------------------- tweedie_deviance
-_SERIES_TERMS = 26
-
-
-def _half_deviance_series(u, b):
-    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
-    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
-    coeffs, total = [], 0.0
-    for k in range(_SERIES_TERMS):
-        total = 1.0 + b * total
-        coeffs.append(total / math.factorial(k + 2))
-    acc = np.zeros_like(u)
-    for c in reversed(coeffs):
-        acc = acc * u + c
-    return u * u * acc
-
-
-def _tweedie_half(y, mu, p):
-    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
-    a, b = 1.0 - p, 2.0 - p
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        ratio = y / mu
-        normal = (ratio > 1e-300) & (ratio < 1e300)
-        u = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(y) - np.log(mu))
-        d = (y - mu) / mu
-        u = np.where(np.abs(d) < 0.5, np.log1p(np.where(np.abs(d) < 0.5, d, 0.0)), u)
-        out = np.empty_like(y)
-        series = np.abs(u) * max(1.0, abs(b)) <= 1.0
-        half = np.power(mu[series], 0.5 * b)
-        out[series] = (half * _half_deviance_series(u[series], b)) * half
-        rest = ~series
-        ys, ms, us = y[rest], mu[rest], u[rest]
-        ma = np.power(ms, a)
-        # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
-        bu = b * us
-        if b == 0.0:
-            big_b = us
-        else:
-            big_b = np.where(np.abs(bu) < 1.0, np.power(ms, b) * np.expm1(bu) / b,
-                             (np.power(ys, b) - np.power(ms, b)) / b)
-        t2 = ma * (ys - ms)
-        if a != 0.0:
-            f2 = (big_b - t2) / a
-            err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
-        else:
-            f2 = err2 = np.full_like(ys, np.inf)
-        # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
-        if b > 0.0:
-            au = a * us
-            t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
-            s3 = t3 + ys * (us - 1.0) + ms
-            f3 = ma * s3 / b
-            err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
-        else:
-            f3 = err3 = np.full_like(ys, np.inf)
-        out[rest] = np.where(err3 < err2, f3, f2)
-    return np.where(np.isnan(out), np.inf, out)
-
-
 def _tweedie_inputs(y_true, y_pred, power):
     y, mu = check_pair(y_true, y_pred)
     p = check_scalar(power, "power")
@@ -363,14 +306,15 @@ def _tweedie_inputs(y_true, y_pred, power):
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
-    a, b = 1.0 - p, 2.0 - p
+    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
+    a, b = a_dd[0], b_dd[0]
     out = np.empty_like(y)
     pos = y > 0
-    out[pos] = 2.0 * _tweedie_half(y[pos], mu[pos], p)
+    out[pos] = 2.0 * tweedie_half_deviance(y[pos], mu[pos], p)
     if not np.all(pos):  # y <= 0 (p < 0) or y = 0 (1 <= p < 2): max(y, 0)^(2-p) = 0
         yn, mn = y[~pos], mu[~pos]
-        linear = yn * np.power(mn, a) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
-        out[~pos] = 2.0 * (np.power(mn, b) / b - linear)
+        linear = yn * power_dd(mn, a_dd) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
+        out[~pos] = 2.0 * (power_dd(mn, b_dd) / b - linear)
     return out
 
 
