@@ -97,6 +97,21 @@ def _label_sequences_and_frame_logits(rng):
     return labels, rng.normal(size=(n, frames, classes)) * 3
 
 
+def _counts_and_log_rates(rng):
+    log_rate = rng.normal(size=N_ELEMENTS)
+    return rng.poisson(np.exp(log_rate)).astype(float), log_rate
+
+
+def _positive_pairs(rng):
+    y = rng.gamma(2.0, 1.5, size=N_ELEMENTS)
+    return y, y * np.exp(rng.normal(0, 0.5, size=N_ELEMENTS))
+
+
+def _means_and_scales(rng):
+    y_true, y_pred = _real_pairs(rng)
+    return y_true, y_pred, rng.uniform(0.5, 2.0, size=N_ELEMENTS)
+
+
 # Keyed by loss name first, then by family for families with one convention. A generator
 # ``gen(rng, n=N_ELEMENTS)`` returns the loss's arrays, in argument order, with about n
 # predictions (a generator without ``n`` still gives the 1e6 column, and "–" for the small one).
@@ -115,7 +130,15 @@ BY_NAME = {
     "varifocal_loss": _iou_targets_and_logits,
     "distribution_focal_loss": _edge_targets_and_bin_logits,
     "ctc_loss": _label_sequences_and_frame_logits,
+    "poisson_nll_loss": _counts_and_log_rates,
+    "poisson_deviance": _positive_pairs,
+    "gamma_deviance": _positive_pairs,
+    "tweedie_deviance": _positive_pairs,
+    "gaussian_nll_loss": _means_and_scales,
+    "crps_gaussian": _means_and_scales,
 }
+# Keyword parameters other than the defaults, where the default is a trivial case.
+PARAMS = {"tweedie_deviance": {"power": 1.5}}
 BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights}
 
 
@@ -159,8 +182,9 @@ def main():
     for name in sorted(lossbook.LOSSES):
         loss = lossbook.LOSSES[name]
         arrays = generators[name](np.random.default_rng(SEED), N_ELEMENTS)
-        value_ms = median_ms(lambda: loss(*arrays), args.repeats)  # noqa: B023
-        grad_ms = median_ms(lambda: loss.grad(*arrays), args.repeats)  # noqa: B023
+        params = PARAMS.get(name, {})
+        value_ms = median_ms(lambda: loss(*arrays, **params), args.repeats)  # noqa: B023
+        grad_ms = median_ms(lambda: loss.grad(*arrays, **params), args.repeats)  # noqa: B023
         shape = "x".join(str(n) for n in arrays[-1].shape)
         try:
             small = generators[name](np.random.default_rng(SEED), N_SMALL)
@@ -168,8 +192,8 @@ def main():
             print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} "
                   "| – | – | – |")
             continue
-        value_us = per_call_us(lambda: loss(*small), repeats=args.repeats)  # noqa: B023
-        grad_us = per_call_us(lambda: loss.grad(*small), repeats=args.repeats)  # noqa: B023
+        value_us = per_call_us(lambda: loss(*small, **params), repeats=args.repeats)  # noqa: B023
+        grad_us = per_call_us(lambda: loss.grad(*small, **params), repeats=args.repeats)  # noqa: B023
         small_shape = "x".join(str(n) for n in small[-1].shape)
         print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} "
               f"| {small_shape} | {value_us:.1f} | {grad_us:.1f} |")

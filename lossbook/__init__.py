@@ -16,7 +16,9 @@ The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
 the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
-``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, logits)`` with one
+``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred, var)`` for
+:func:`~lossbook.noise_models.gaussian_nll_loss`, ``(y_true, y_pred, sigma)`` for
+:func:`~lossbook.noise_models.crps_gaussian`, ``(y_true, logits)`` with one
 label sequence per sample for :func:`~lossbook.sequences.ctc_loss` and ``(w)`` for
 the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
@@ -27,8 +29,10 @@ One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
 :mod:`lossbook.detection` (the focal family, with the distribution and
 varifocal losses) and :mod:`lossbook.boxes` (the detection part),
-:mod:`lossbook.regularisation`, :mod:`lossbook.robust` (robust losses and
-noisy labels), :mod:`lossbook.sequences` (CTC); the stable sigmoid and softmax in
+:mod:`lossbook.regularisation`, :mod:`lossbook.noise_models` (counts,
+positive targets, learned variances, expectiles and the CRPS),
+:mod:`lossbook.robust` (robust losses and noisy labels),
+:mod:`lossbook.sequences` (CTC); the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
 :mod:`lossbook.symbols`.
@@ -42,6 +46,7 @@ from . import (
     information,
     likelihood,
     logits,
+    noise_models,
     regression,
     regularisation,
     robust,
@@ -54,6 +59,7 @@ from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
+from .noise_models import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
 from .robust import *  # noqa: F403
@@ -79,4 +85,5 @@ __all__ = [
     *regularisation.__all__,
     *robust.__all__,
     *sequences.__all__,
+    *noise_models.__all__,
 ]
