@@ -5,7 +5,9 @@ table of median wall times (``time.perf_counter``) over N repeats, default 5.
 
 Input sizes: 1e6 predictions per loss. Elementwise losses get 1e6 scalars;
 softmax cross-entropy and the KL divergence get 1e4 rows of 100 classes; the
-box losses get 2.5e5 box pairs, i.e. 1e6 predicted coordinates. Inputs are
+box losses get 2.5e5 box pairs, i.e. 1e6 predicted coordinates; the overlap
+losses 1e4 masks of 10 x 10; the embedding losses 1e4 rows of 100 per input;
+InfoNCE a batch of 1e3 queries and keys of dimension 1e3. Inputs are
 drawn once per loss from a fixed seed. A loss with no input generator here
 (a new family, or a classification loss with new input conventions) stops the
 benchmark with a KeyError, so that it cannot be skipped silently.
@@ -67,6 +69,33 @@ def _box_pairs(rng):
     return boxes_true, np.concatenate([pred_corner, pred_corner + pred_size], axis=1)
 
 
+def _masks(rng):
+    """1e4 masks of 10 x 10 pixels: a thin foreground, predictions in (0, 1)."""
+    rows = N_ELEMENTS // N_CLASSES
+    y_true = (rng.uniform(size=(rows, 10, 10)) < 0.05).astype(float)
+    return y_true, rng.uniform(0.01, 0.99, size=(rows, 10, 10))
+
+
+def _embedding_rows(rng, count=2):
+    """1e4 rows of 100-dimensional embeddings per input."""
+    return tuple(rng.normal(size=(N_ELEMENTS // N_CLASSES, N_CLASSES)) for _ in range(count))
+
+
+def _pair_labels_and_embeddings(rng, labels=(0.0, 1.0)):
+    x1, x2 = _embedding_rows(rng)
+    return rng.choice(labels, size=x1.shape[0]), x1, x2
+
+
+def _queries_and_keys(rng):
+    """A batch of 1e3 queries and keys of dimension 1e3 (1e6 coordinates each)."""
+    q = rng.normal(size=(1000, 1000))
+    return q, q + rng.normal(size=q.shape)
+
+
+def _distances(rng):
+    return rng.choice([-1.0, 1.0], size=N_ELEMENTS), rng.exponential(size=N_ELEMENTS)
+
+
 # Keyed by loss name first, then by family for families with one convention.
 BY_NAME = {
     "binary_cross_entropy": _labels_and_probabilities,
@@ -77,8 +106,15 @@ BY_NAME = {
     "exponential": _signed_labels_and_scores,
     "cross_entropy": _class_indices_and_logits,
     "kl_divergence": _two_distributions,
+    "multi_margin_loss": _class_indices_and_logits,
+    "contrastive_loss": _pair_labels_and_embeddings,
+    "cosine_embedding_loss": lambda rng: _pair_labels_and_embeddings(rng, (-1.0, 1.0)),
+    "triplet_margin_loss": lambda rng: _embedding_rows(rng, 3),
+    "info_nce": _queries_and_keys,
+    "hinge_embedding_loss": _distances,
 }
-BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs}
+BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "overlap": _masks,
+             "penalty": lambda rng: (rng.normal(size=N_ELEMENTS),)}
 
 
 def input_generator(name, loss):
@@ -112,10 +148,10 @@ def main():
     print("| --- | --- | --- | ---: | ---: |")
     for name in sorted(lossbook.LOSSES):
         loss = lossbook.LOSSES[name]
-        y_true, y_pred = generators[name](np.random.default_rng(SEED))
-        value_ms = median_ms(lambda: loss(y_true, y_pred), args.repeats)  # noqa: B023
-        grad_ms = median_ms(lambda: loss.grad(y_true, y_pred), args.repeats)  # noqa: B023
-        shape = "x".join(str(n) for n in y_pred.shape)
+        arrays = generators[name](np.random.default_rng(SEED))
+        value_ms = median_ms(lambda: loss(*arrays), args.repeats)  # noqa: B023
+        grad_ms = median_ms(lambda: loss.grad(*arrays), args.repeats)  # noqa: B023
+        shape = "x".join(str(n) for n in arrays[-1].shape)
         print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} |")
 
 

@@ -16,7 +16,11 @@ The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
 the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
-``(boxes_true, boxes_pred)`` for the box losses and ``(w)`` for the penalties;
+``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred)`` masks for the
+overlap losses, ``(y_true, x1, x2)``, ``(anchor, positive, negative)``,
+``(queries, keys)`` and ``(y_true, distances)`` for the similarity losses,
+``(y_true, scores)`` for :func:`~lossbook.ranking.multi_margin_loss` and ``(w)``
+for the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).
@@ -25,7 +29,9 @@ One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
 :mod:`lossbook.detection` (the focal family) and :mod:`lossbook.boxes` (the
 detection part),
-:mod:`lossbook.regularisation`; the stable sigmoid and softmax in
+:mod:`lossbook.regularisation`, :mod:`lossbook.overlap` (Dice, Tversky),
+:mod:`lossbook.similarity` (metric learning), :mod:`lossbook.infonce` and
+:mod:`lossbook.ranking` (multiclass margins); the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
 :mod:`lossbook.symbols`.
@@ -36,21 +42,29 @@ from . import (
     checks,
     classification,
     detection,
+    infonce,
     information,
     likelihood,
     logits,
+    overlap,
+    ranking,
     regression,
     regularisation,
+    similarity,
     symbols,
 )
 from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
 from .boxes import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
+from .infonce import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
+from .overlap import *  # noqa: F403
+from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
+from .similarity import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -70,4 +84,8 @@ __all__ = [
     *information.__all__,
     *boxes.__all__,
     *regularisation.__all__,
+    *overlap.__all__,
+    *similarity.__all__,
+    *infonce.__all__,
+    *ranking.__all__,
 ]
