@@ -127,8 +127,9 @@ def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
 @register_loss(
     family="similarity",
     chapter="overlap-similarity/info-nce",
-    estimates=("a critic whose softmax picks each query's own key; log n - loss lower-bounds "
-               "the mutual information of query and key"),
+    estimates=("a critic whose softmax picks each query's own key (Oord et al.: optimal "
+               "exp(s) proportional to p(k|q)/p(k)); log n - E[loss] lower-bounds the mutual "
+               "information of query and key"),
     bounded_gradient=False,
     arguments=(
         Argument("queries", sp.Symbol("q"), differentiable=True,

@@ -133,8 +133,9 @@ def _dice_symbolic(k=3):
 @register_loss(
     family="overlap",
     chapter="overlap-similarity/dice-tversky",
-    estimates=("no pointwise target: a per-image overlap score; the optimal mask depends on "
-               "the whole image, not on P(y_j = 1 | x) pixel by pixel"),
+    estimates=("a per-sample overlap (1 - soft F1), not per-pixel probabilities: not a "
+               "proper scoring rule (one pixel, s = 0: the expected loss is least at p = 1 "
+               "whenever P(y = 1) > 0)"),
     bounded_gradient=False,
     arguments=_ARGUMENTS,
     parameters={"smooth": smooth_symbol},
@@ -220,8 +221,8 @@ def _tversky_symbolic(k=3):
 @register_loss(
     family="overlap",
     chapter="overlap-similarity/dice-tversky",
-    estimates=("no pointwise target: a per-image overlap score; alpha > beta favours "
-               "precision, beta > alpha recall"),
+    estimates=("a per-sample overlap score, not per-pixel probabilities; alpha weights "
+               "false positives, beta false negatives"),
     bounded_gradient=False,
     arguments=_ARGUMENTS,
     parameters={"alpha": tversky_alpha, "beta": tversky_beta, "smooth": smooth_symbol},

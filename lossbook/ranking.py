@@ -82,8 +82,8 @@ def _multi_margin_symbolic(k=3, p=1):
 @register_loss(
     family="classification",
     chapter="overlap-similarity/ranking-and-multiclass-margins",
-    estimates=("scores whose arg-max is the Bayes class only when one class has "
-               "probability above 1/2: the multiclass hinge is not calibrated"),
+    estimates=("class scores, not probabilities; the Weston-Watkins hinge is not "
+               "classification-calibrated (Tewari & Bartlett, 2007)"),
     bounded_gradient=True,
     arguments=(
         Argument("y_true", s.y, domain="class indices in [0, k), shape scores.shape[:-1]"),
@@ -132,7 +132,8 @@ def multi_margin_loss(y_true, scores, *, p=1, margin=1.0):
     Notes
     -----
     ``.grad`` returns the subgradient that is 0 at each kink
-    :math:`m - s_y + s_j = 0`. Each term :math:`m - s_y + s_j` is evaluated
+    :math:`m - s_y + s_j = 0`; it is bounded for ``p=1`` (the default) and grows
+    linearly with the hinge for ``p=2``. Each term :math:`m - s_y + s_j` is evaluated
     with a single rounding.
 
     Examples

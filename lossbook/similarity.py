@@ -461,8 +461,16 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     + \varepsilon/(R_1 R_2)` gives :math:`1 - \cos` as a sum of non-negative
     terms, so a similar pair that is already aligned gets its small loss with
     full relative accuracy (for identical rows, :math:`\varepsilon / R^2`).
-    ``.grad`` returns ``(d/dx1, d/dx2)``; 0 for a dissimilar pair with
-    :math:`\cos \le m`.
+    ``.grad`` returns ``(d/dx1, d/dx2)``, 0 for a dissimilar pair with
+    :math:`\cos \le m`. With :math:`u_i = x_i/\lVert x_i\rVert` and
+    :math:`\rho_i = \lVert x_i\rVert / R_i`, it is evaluated as
+    :math:`\nabla_{x_1}\cos = \frac{\rho_2}{R_1}\big(u_2 - (u_1\cdot u_2)u_1 +
+    \frac{\varepsilon}{R_1^2}(u_1\cdot u_2)u_1\big)`, the part of :math:`u_2`
+    orthogonal to :math:`u_1` taken from the difference :math:`u_2 \mp u_1`,
+    which is exactly 0 for parallel rows. For rows at a small angle
+    :math:`\theta \ne 0` the loss and its gradient are ill-conditioned (a
+    relative change of :math:`10^{-16}` in the inputs changes them by about
+    :math:`10^{-16}/\theta` relatively), and so is any floating-point result.
 
     Examples
     --------
