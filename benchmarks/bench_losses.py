@@ -5,7 +5,9 @@ table of median CPU times (``time.process_time``: numpy runs these on one
 thread, and on a shared machine wall time mostly measures the other processes)
 over N repeats, default 5.
 
-Input sizes: 1e6 predictions per loss. Elementwise losses (and the penalties)
+Input sizes: 1e6 predictions per loss (the overlap
+losses 1e4 masks of 10 x 10; the embedding losses 1e4 rows of 100 per input;
+InfoNCE 1e3 queries and keys of dimension 1e3). Elementwise losses (and the penalties)
 get 1e6 scalars; softmax cross-entropy and the KL divergence get 1e4 rows of
 100 classes; the box losses get 2.5e5 box pairs, i.e. 1e6 predicted
 coordinates. A second, small call of 100 predictions (one row of 100 classes,
@@ -112,6 +114,33 @@ def _means_and_scales(rng):
     return y_true, y_pred, rng.uniform(0.5, 2.0, size=N_ELEMENTS)
 
 
+def _masks(rng):
+    """1e4 masks of 10 x 10 pixels: a thin foreground, predictions in (0, 1)."""
+    rows = N_ELEMENTS // N_CLASSES
+    y_true = (rng.uniform(size=(rows, 10, 10)) < 0.05).astype(float)
+    return y_true, rng.uniform(0.01, 0.99, size=(rows, 10, 10))
+
+
+def _embedding_rows(rng, count=2):
+    """1e4 rows of 100-dimensional embeddings per input."""
+    return tuple(rng.normal(size=(N_ELEMENTS // N_CLASSES, N_CLASSES)) for _ in range(count))
+
+
+def _pair_labels_and_embeddings(rng, labels=(0.0, 1.0)):
+    x1, x2 = _embedding_rows(rng)
+    return rng.choice(labels, size=x1.shape[0]), x1, x2
+
+
+def _queries_and_keys(rng):
+    """A batch of 1e3 queries and keys of dimension 1e3 (1e6 coordinates each)."""
+    q = rng.normal(size=(1000, 1000))
+    return q, q + rng.normal(size=q.shape)
+
+
+def _distances(rng):
+    return rng.choice([-1.0, 1.0], size=N_ELEMENTS), rng.exponential(size=N_ELEMENTS)
+
+
 # Keyed by loss name first, then by family for families with one convention. A generator
 # ``gen(rng, n=N_ELEMENTS)`` returns the loss's arrays, in argument order, with about n
 # predictions (a generator without ``n`` still gives the 1e6 column, and "–" for the small one).
@@ -136,10 +165,17 @@ BY_NAME = {
     "tweedie_deviance": _positive_pairs,
     "gaussian_nll_loss": _means_and_scales,
     "crps_gaussian": _means_and_scales,
+    "multi_margin_loss": _class_indices_and_logits,
+    "contrastive_loss": _pair_labels_and_embeddings,
+    "cosine_embedding_loss": lambda rng: _pair_labels_and_embeddings(rng, (-1.0, 1.0)),
+    "triplet_margin_loss": lambda rng: _embedding_rows(rng, 3),
+    "info_nce": _queries_and_keys,
+    "hinge_embedding_loss": _distances,
 }
 # Keyword parameters other than the defaults, where the default is a trivial case.
 PARAMS = {"tweedie_deviance": {"power": 1.5}}
-BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights}
+BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights,
+             "overlap": _masks}
 
 
 def input_generator(name, loss):

@@ -19,8 +19,11 @@ margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
 ``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred, var)`` for
 :func:`~lossbook.noise_models.gaussian_nll_loss`, ``(y_true, y_pred, sigma)`` for
 :func:`~lossbook.noise_models.crps_gaussian`, ``(y_true, logits)`` with one
-label sequence per sample for :func:`~lossbook.sequences.ctc_loss` and ``(w)`` for
-the penalties;
+label sequence per sample for :func:`~lossbook.sequences.ctc_loss`, ``(y_true, y_pred)``
+masks for the overlap losses, ``(y_true, x1, x2)``, ``(anchor, positive, negative)``,
+``(queries, keys)`` and ``(y_true, distances)`` for the similarity losses,
+``(y_true, scores)`` for :func:`~lossbook.ranking.multi_margin_loss` and ``(w)``
+for the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).
@@ -32,7 +35,9 @@ varifocal losses) and :mod:`lossbook.boxes` (the detection part),
 :mod:`lossbook.regularisation`, :mod:`lossbook.noise_models` (counts,
 positive targets, learned variances, expectiles and the CRPS),
 :mod:`lossbook.robust` (robust losses and noisy labels),
-:mod:`lossbook.sequences` (CTC); the stable sigmoid and softmax in
+:mod:`lossbook.sequences` (CTC), :mod:`lossbook.overlap` (Dice, Tversky),
+:mod:`lossbook.similarity` (metric learning), :mod:`lossbook.infonce` and
+:mod:`lossbook.ranking` (multiclass margins); the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
 :mod:`lossbook.symbols`.
@@ -43,27 +48,35 @@ from . import (
     checks,
     classification,
     detection,
+    infonce,
     information,
     likelihood,
     logits,
     noise_models,
+    overlap,
+    ranking,
     regression,
     regularisation,
     robust,
     sequences,
+    similarity,
     symbols,
 )
 from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
 from .boxes import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
+from .infonce import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
 from .noise_models import *  # noqa: F403
+from .overlap import *  # noqa: F403
+from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
 from .robust import *  # noqa: F403
 from .sequences import *  # noqa: F403
+from .similarity import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -86,4 +99,8 @@ __all__ = [
     *robust.__all__,
     *sequences.__all__,
     *noise_models.__all__,
+    *overlap.__all__,
+    *similarity.__all__,
+    *infonce.__all__,
+    *ranking.__all__,
 ]
