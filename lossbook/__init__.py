@@ -33,7 +33,8 @@ One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.detection` (the focal family, with the distribution and
 varifocal losses) and :mod:`lossbook.boxes` (the detection part),
 :mod:`lossbook.regularisation`, :mod:`lossbook.noise_models` (counts,
-positive targets, learned variances, expectiles and the CRPS),
+positive targets, learned variances), :mod:`lossbook.scoring` (expectiles
+and the CRPS),
 :mod:`lossbook.robust` (robust losses and noisy labels),
 :mod:`lossbook.sequences` (CTC), :mod:`lossbook.overlap` (Dice, Tversky),
 :mod:`lossbook.similarity` (metric learning), :mod:`lossbook.infonce` and
@@ -58,6 +59,7 @@ from . import (
     regression,
     regularisation,
     robust,
+    scoring,
     sequences,
     similarity,
     symbols,
@@ -75,6 +77,7 @@ from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .regularisation import *  # noqa: F403
 from .robust import *  # noqa: F403
+from .scoring import *  # noqa: F403
 from .sequences import *  # noqa: F403
 from .similarity import *  # noqa: F403
 
@@ -99,6 +102,7 @@ __all__ = [
     *robust.__all__,
     *sequences.__all__,
     *noise_models.__all__,
+    *scoring.__all__,
     *overlap.__all__,
     *similarity.__all__,
     *infonce.__all__,

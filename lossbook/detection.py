@@ -338,8 +338,9 @@ def _dfl_symbolic(k=4):
     "edge offset (all mass on the two bins around y for a deterministic target)",
     bounded_gradient=True,
     chapter="detection/dfl-vfl",
-    arguments=(Argument("y_true", s.y),
-               Argument("logits", s.z, differentiable=True, components=_bin_symbols)),
+    arguments=(Argument("y_true", s.y, domain="continuous bin positions in [0, K - 1]"),
+               Argument("logits", s.z, differentiable=True, components=_bin_symbols,
+                        domain="real logits, K bins on the last axis")),
     parameters={},
     element="class axis",
     formula=(r"-\big((i + 1 - y)\log S_i + (y - i)\log S_{i+1}\big), \quad "

@@ -33,7 +33,8 @@ s = sp.Symbol("s", positive=True)
 # Beyond this magnitude the error-free products below could overflow; squares
 # of such numbers are either huge (no cancellation to protect) or overflow anyway.
 _DD_LIMIT = 1e140
-_RESIDUAL_ARGS = (Argument("y_true", sym.y), Argument("y_pred", sym.y_hat, differentiable=True))
+_RESIDUAL_ARGS = (Argument("y_true", sym.y, domain="real targets"),
+                  Argument("y_pred", sym.y_hat, differentiable=True, domain="real predictions"))
 _SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
 
 
@@ -477,8 +478,9 @@ def _gce_symbolic(k=3):
     "probability for q > 0",
     bounded_gradient=True,
     chapter="robustness/noisy-labels",
-    arguments=(Argument("y_true", sym.y),
-               Argument("logits", sym.z, differentiable=True, components=_class_logit_symbols)),
+    arguments=(Argument("y_true", sym.y, domain="class indices in {0, ..., C - 1}"),
+               Argument("logits", sym.z, differentiable=True, components=_class_logit_symbols,
+                        domain="real logits, classes on the last axis")),
     parameters={"q": sym.q},
     element="class axis",
     formula=r"\frac{1 - p_y^{\,q}}{q}, \quad p = \operatorname{softmax}(z)",

@@ -364,7 +364,11 @@ def _ctc_symbolic(t_len=2, k=2, labels=(1,), blank=0):
     "alignments (the per-frame softmax is a posterior over the alignment paths)",
     bounded_gradient=True,
     chapter="sequences/ctc",
-    arguments=(Argument("y_true", _LABELS), Argument("logits", _LOGITS, differentiable=True)),
+    arguments=(Argument("y_true", _LABELS,
+                        domain="one label sequence per sample, labels in {0, ..., C - 1} "
+                        "except the blank; may be empty"),
+               Argument("logits", _LOGITS, differentiable=True,
+                        domain="real logits of shape (n, T, C)")),
     parameters={"blank": None},
     element="sequence",
     formula=(r"-\log \sum_{\pi \in \mathcal B^{-1}(y)} \prod_{t=1}^{T} "
