@@ -3,15 +3,16 @@ and varifocal losses.
 
 (The box losses of the same part are in :mod:`lossbook.boxes`.)
 
-Both are binary cross-entropy on logits, re-weighted: the focal loss
-(RetinaNet, Lin et al., 2017) by :math:`\alpha_t (1 - p_t)^\gamma`, the
-quality focal loss (Generalized Focal Loss, Li et al., 2020) by
-:math:`|y - \sigma(z)|^\beta` for a continuous quality target. Both use the
-stable logit numerics of :mod:`lossbook.logits`. The distribution focal loss
-(GFL's third loss) treats each box edge as a discrete distribution over integer
-bins and pushes its mass onto the two bins around the continuous target; the
-varifocal loss (VarifocalNet, Zhang et al., 2021) is an asymmetric focal loss
-for an IoU-aware classification score.
+The focal, quality focal and varifocal losses are binary cross-entropy on
+logits, re-weighted: the focal loss (RetinaNet, Lin et al., 2017) by
+:math:`\alpha_t (1 - p_t)^\gamma`, the quality focal loss (Generalized Focal
+Loss, Li et al., 2020) by :math:`|y - \sigma(z)|^\beta` for a continuous
+quality target, and the varifocal loss (VarifocalNet, Zhang et al., 2021) by the
+IoU target on positives and :math:`\alpha\,|\sigma(z) - q|^\gamma` on background.
+The distribution focal loss (the second loss Li et al. introduce beside QFL)
+treats each box edge as a discrete distribution over integer bins and pushes
+its mass onto the two bins around the continuous target. All use the stable
+logit numerics of :mod:`lossbook.logits`.
 """
 
 import numpy as np
@@ -459,7 +460,7 @@ def _vfl_symbolic():
     "minimal at sigma(z) = q",
     bounded_gradient=True,
     chapter="detection/dfl-vfl",
-    arguments=_LOGIT_ARGS,
+    arguments=_QUALITY_ARGS,
     parameters={"alpha": s.alpha, "gamma": s.gamma},
     element="scalar",
     formula=(r"q\,\mathrm{ce}(q, z) \text{ if } q > 0, \quad "
