@@ -73,6 +73,21 @@ def _box_pairs(rng, n=N_ELEMENTS):
     return boxes_true, np.concatenate([pred_corner, pred_corner + pred_size], axis=1)
 
 
+def _teacher_and_student(rng, n=N_ELEMENTS):
+    rows = max(n // N_CLASSES, 1)
+    teacher = rng.normal(size=(rows, N_CLASSES)) * 3
+    return teacher, teacher + rng.normal(size=(rows, N_CLASSES))
+
+
+def _latent_rows(rng, n=N_ELEMENTS):
+    rows = max(n // 16, 1)
+    return rng.normal(size=(rows, 16)), rng.normal(size=(rows, 16))
+
+
+def _fake_logits(rng, n=N_ELEMENTS):
+    return (rng.normal(size=n) * 3,)
+
+
 def _weights(rng, n=N_ELEMENTS):
     return (rng.normal(size=n),)
 
@@ -89,6 +104,10 @@ BY_NAME = {
     "exponential": _signed_labels_and_scores,
     "cross_entropy": _class_indices_and_logits,
     "kl_divergence": _two_distributions,
+    "distillation_loss": _teacher_and_student,
+    "gaussian_kl": _latent_rows,
+    "gan_discriminator_loss": _real_pairs,
+    "gan_generator_loss": _fake_logits,
 }
 BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights}
 

@@ -16,7 +16,9 @@ The arguments keep names that say what they hold: ``(y_true, y_pred)`` for
 the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binary_cross_entropy`,
 ``(y_true, logits)`` for the losses on logits, ``(y_true, scores)`` for the
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
-``(boxes_true, boxes_pred)`` for the box losses and ``(w)`` for the penalties;
+``(boxes_true, boxes_pred)`` for the box losses, ``(teacher_logits, student_logits)``,
+``(mu, logvar)``, ``(real_logits, fake_logits)`` and ``(fake_logits)`` for the losses of
+:mod:`lossbook.generative`, and ``(w)`` for the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
 default).
@@ -24,7 +26,7 @@ default).
 One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
 :mod:`lossbook.detection` (the focal family) and :mod:`lossbook.boxes` (the
-detection part),
+detection part), :mod:`lossbook.generative` (distillation, the VAE's KL, GAN objectives),
 :mod:`lossbook.regularisation`; the stable sigmoid and softmax in
 :mod:`lossbook.logits`; sympy likelihoods in :mod:`lossbook.likelihood`;
 checks and solvers in :mod:`lossbook.checks`; shared sympy symbols in
@@ -36,6 +38,7 @@ from . import (
     checks,
     classification,
     detection,
+    generative,
     information,
     likelihood,
     logits,
@@ -47,6 +50,7 @@ from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
 from .boxes import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
+from .generative import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
 from .regression import *  # noqa: F403
@@ -68,6 +72,7 @@ __all__ = [
     *logits.__all__,
     *detection.__all__,
     *information.__all__,
+    *generative.__all__,
     *boxes.__all__,
     *regularisation.__all__,
 ]
