@@ -18,7 +18,7 @@ the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binar
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
 ``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred, var)`` for
 :func:`~lossbook.noise_models.gaussian_nll_loss`, ``(y_true, y_pred, sigma)`` for
-:func:`~lossbook.noise_models.crps_gaussian`, ``(y_true, logits)`` with one
+:func:`~lossbook.scoring.crps_gaussian`, ``(y_true, logits)`` with one
 label sequence per sample for :func:`~lossbook.sequences.ctc_loss`, ``(y_true, y_pred)``
 masks for the overlap losses, ``(y_true, x1, x2)``, ``(anchor, positive, negative)``,
 ``(queries, keys)`` and ``(y_true, distances)`` for the similarity losses,
