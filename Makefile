@@ -59,12 +59,10 @@ $(STAMP): requirements.txt pyproject.toml
 	rm -f $(VENV)/.installed*
 	touch $@
 
-# The project's environment as the Jupyter kernel `lossbook` (inside .venv, not the user's).
-KERNEL := $(VENV)/share/jupyter/kernels/lossbook/kernel.json
-$(KERNEL): $(STAMP)
+# The project's environment as the Jupyter kernel `lossbook`, registered inside .venv (not in
+# the user's Jupyter), every time: the spec names this checkout's .venv/bin/python.
+kernel: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name lossbook --display-name "Python (lossbook)" >/dev/null
-	touch $@
-kernel: $(KERNEL)
 
 require-browser:
 	@$(REQUIRE) Chromium "$(BROWSER_CHECK)" --with-recommends chromium
@@ -88,9 +86,10 @@ $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
 pdf: $(PDF)
 	@echo "PDF built: $(CURDIR)/$(PDF)"
 
-lab: $(KERNEL)
+lab: kernel
 	$(BIN)/jupyter lab --ServerApp.root_dir=chapters \
-	  --MappingKernelManager.default_kernel_name=lossbook $(LAB_FLAGS)
+	  --MappingKernelManager.default_kernel_name=lossbook \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
 
 # --- for contributors ------------------------------------------------------------------------
 
@@ -140,7 +139,7 @@ $(STAMPS)/browser: $(STAMPS)/html $(STAMPS)/pdf $(wildcard tests/browser/*.py) |
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 	@mkdir -p $(@D) && touch $@
 
-$(STAMPS)/lab: $(KERNEL) $(wildcard tests/lab/*.py) Makefile
+$(STAMPS)/lab: $(STAMP) $(wildcard tests/lab/*.py) Makefile
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/lab
 	@mkdir -p $(@D) && touch $@
 
