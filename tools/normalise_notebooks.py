@@ -133,7 +133,8 @@ def normalise(nb):
 def read(path):
     """A notebook read without validation: nbformat's reader would replace a duplicated cell
     id by a random one, and the ids must stay deterministic."""
-    nb = nbformat.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    nb = nbformat.v4.nbjson.JSONReader().to_notebook(
+        json.loads(Path(path).read_text(encoding="utf-8")))  # sources joined, as nbformat.read
     if nb.get("nbformat") != 4:
         raise ValueError(f"{path}: nbformat {nb.get('nbformat')}, expected 4")
     return nb
