@@ -134,3 +134,48 @@ def test_stale_stored_output_fails_strict_nbval(tmp_path):
     # nbval numbers the code cells from 0.
     code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
     assert f"::Cell {code_index} " in report, report[-3000:]
+
+
+def _git(root, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                   cwd=root, check=True, capture_output=True)
+
+
+def _stored_text(path):
+    cell = nbformat.read(path, as_version=4).cells[0]
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+def test_make_notebooks_executes_only_what_changed(tmp_path, capsys):
+    """`make notebooks` (``--execute changed``): a notebook unchanged since the last commit is
+    only normalised, an edited one is re-executed once, and not again until edited again."""
+    root = tmp_path.resolve()
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n"
+        "  - file: chapters/a/one\n  - file: chapters/a/two\n")
+    (root / "chapters" / "a").mkdir(parents=True)
+    for name in ("one", "two"):
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("print(1 + 1)", execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+        nb.cells = [cell]
+        nbformat.write(nb, root / "chapters" / "a" / f"{name}.ipynb")
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "notebooks")
+    one, two = (root / "chapters" / "a" / f"{name}.ipynb" for name in ("one", "two"))
+
+    assert nn.main(["--execute", "changed"], root=root) == 0
+    assert "0 notebook(s) executed" in capsys.readouterr().out
+    assert _stored_text(one) == _stored_text(two) == "stale\n"
+
+    nb = nbformat.read(one, as_version=4)
+    nb.cells[0].source = "print(2 + 2)"
+    nbformat.write(nb, one)
+    assert nn.main(["--execute", "changed"], root=root) == 0
+    assert "1 notebook(s) executed" in capsys.readouterr().out
+    assert (_stored_text(one), _stored_text(two)) == ("4\n", "stale\n")
+    assert nn.normalised_text(one) == one.read_text()
+
+    assert nn.main(["--execute", "changed"], root=root) == 0
+    assert "0 notebook(s) executed" in capsys.readouterr().out

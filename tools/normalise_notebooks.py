@@ -5,10 +5,10 @@ usage: python tools/normalise_notebooks.py [--execute {none,changed,all}] [NOTEB
 With no NOTEBOOK, every notebook of the book (``_toc.yml`` order, then any other
 ``chapters/**/*.ipynb``). ``make notebooks`` runs ``--execute changed``.
 
-``--execute changed`` re-executes, in place and in order, the notebooks that differ from the
-last commit (``git status``) and have not been re-executed by this script since (their
-content hash is recorded in ``_build/notebooks-executed.json``); outside a git checkout,
-every notebook not yet recorded. ``--execute all`` re-executes every selected notebook;
+``--execute changed`` re-executes, in place and in order, the notebooks whose content, once
+normalised, differs from the last commit (new ones included) and that this script has not
+re-executed since (it records their hashes in ``_build/notebooks-executed.json``); outside a
+git checkout, every notebook not yet recorded. ``--execute all`` re-executes every selected notebook;
 ``--execute none`` (the default) only normalises.
 
 Normalising makes a notebook depend only on its sources and on what its code prints:
@@ -52,10 +52,11 @@ CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 TIMEOUT = 120  # seconds per cell, as the book's execution config
 
 
-def book_notebooks(root=ROOT):
+def book_notebooks(root=None):
     """Every notebook of the book: the ones in _toc.yml in their order, then the others."""
     import yaml
 
+    root = root or ROOT
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
 
     def files(node):
@@ -130,19 +131,19 @@ def normalise(nb):
     return nb
 
 
-def read(path):
+def read(path, text=None):
     """A notebook read without validation: nbformat's reader would replace a duplicated cell
-    id by a random one, and the ids must stay deterministic."""
-    nb = nbformat.v4.nbjson.JSONReader().to_notebook(
-        json.loads(Path(path).read_text(encoding="utf-8")))  # sources joined, as nbformat.read
+    id by a random one, and the ids must stay deterministic. ``text`` instead of the file's."""
+    text = Path(path).read_text(encoding="utf-8") if text is None else text
+    nb = nbformat.v4.nbjson.JSONReader().to_notebook(json.loads(text))  # sources joined
     if nb.get("nbformat") != 4:
         raise ValueError(f"{path}: nbformat {nb.get('nbformat')}, expected 4")
     return nb
 
 
-def normalised_text(path):
-    """The text of the notebook at ``path`` once normalised (the file is not changed)."""
-    nb = normalise(read(path))
+def normalised_text(path, text=None):
+    """The text of the notebook at ``path`` (or ``text``) once normalised; no file changes."""
+    nb = normalise(read(path, text))
     nbformat.validate(nb)
     return nbformat.writes(nb) + "\n"
 
@@ -166,39 +167,53 @@ def digest(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def git_changed(root=ROOT):
-    """Notebooks that differ from the last commit, or None outside a git checkout."""
+def git_changed(root=None):
+    """Notebooks whose normalised content differs from the last commit's (new notebooks
+    included), or None outside a git checkout. A notebook that only normalising changed is
+    not "changed": it needs no execution."""
+    root = root or ROOT
     try:
         out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--",
                               "*.ipynb"], cwd=root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
-    return {(root / line[3:].split(" -> ")[-1].strip('"')).resolve()
-            for line in out.stdout.splitlines()}
+    changed = set()
+    for line in out.stdout.splitlines():
+        path = (root / line[3:].split(" -> ")[-1].strip('"')).resolve()
+        if not path.is_file():
+            continue
+        committed = subprocess.run(["git", "show", f"HEAD:{path.relative_to(root).as_posix()}"],
+                                   cwd=root, capture_output=True, text=True)
+        if committed.returncode != 0 or \
+                normalised_text(path, committed.stdout) != normalised_text(path):
+            changed.add(path)
+    return changed
 
 
-def main(argv=None):
+def main(argv=None, root=None):
+    root = root or ROOT
+    record_file = root / RECORD.relative_to(ROOT)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--execute", choices=("none", "changed", "all"), default="none")
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
 
-    notebooks = [path.resolve() for path in args.notebooks] or book_notebooks()
-    record = json.loads(RECORD.read_text()) if RECORD.is_file() else {}
+    notebooks = [path.resolve() for path in args.notebooks] or book_notebooks(root)
+    record = json.loads(record_file.read_text()) if record_file.is_file() else {}
     if args.execute == "changed":
-        changed = git_changed()
+        changed = git_changed(root)
         to_run = [path for path in notebooks
                   if (changed is None or path in changed)
-                  and record.get(path.relative_to(ROOT).as_posix()) != digest(path)]
+                  and record.get(path.relative_to(root).as_posix()) != digest(path)]
     else:
         to_run = notebooks if args.execute == "all" else []
 
     env_path = os.environ.get("PYTHONPATH", "")
-    if str(ROOT) not in env_path.split(os.pathsep):  # kernels import this checkout's lossbook
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env_path]))
+    if str(root) not in env_path.split(os.pathsep):  # kernels import this checkout's lossbook
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env_path]))
     rewritten = 0
     for path in notebooks:
-        name = path.relative_to(ROOT).as_posix()
+        name = path.relative_to(root).as_posix()
         if path in to_run:
             start = time.perf_counter()
             print(f"executing {name} ...", end=" ", flush=True)
@@ -217,8 +232,8 @@ def main(argv=None):
         if path in to_run:
             record[name] = digest(path)
     if to_run:
-        RECORD.parent.mkdir(parents=True, exist_ok=True)
-        RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        record_file.parent.mkdir(parents=True, exist_ok=True)
+        record_file.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"{len(to_run)} notebook(s) executed, {rewritten} of {len(notebooks)} rewritten")
     return 0
 
