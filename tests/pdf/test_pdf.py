@@ -146,3 +146,23 @@ def test_figures_and_theorems_are_in():
     assert re.search(r"Exercise \d+\.\d+", text), "no numbered exercise"
     assert "Bibliography" in text and re.search(r"\[[A-Z][a-z]+, \d{4}", text), \
         "no author-year citations"
+
+
+LABELLED_EQUATION = re.compile(r"\$\$\s*\(([\w:-]+)\)")
+
+
+def test_labelled_equations_are_numbered():
+    """Every `$$ ... $$ (label)` of the sources is numbered in the PDF as (chapter.n)."""
+    labels = []
+    for number, _part, docname in chapters():
+        notebook = ROOT / f"{docname}.ipynb"
+        text = notebook.read_text(encoding="utf-8") if notebook.is_file() \
+            else (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+        text = text.replace("\\n", "\n").replace('\\"', '"')  # a notebook's JSON strings
+        labels += [(number, label) for label in LABELLED_EQUATION.findall(text)]
+    if not labels:
+        pytest.skip("no labelled equation in the book")
+    numbers = set(re.findall(r"\((\d+)\.(\d+)\)", pdf_text()))
+    for chapter, label in labels:
+        assert any(int(c) == chapter for c, _ in numbers), \
+            f"equation {label} of chapter {chapter} has no number ({chapter}.n) in the PDF"
