@@ -8,8 +8,8 @@ With no NOTEBOOK, every notebook of the book (``_toc.yml`` order, then any other
 ``--execute changed`` re-executes, in place and in order, the notebooks whose content, once
 normalised, differs from the last commit (new ones included) and that this script has not
 re-executed since (it records their hashes in ``_build/notebooks-executed.json``); outside a
-git checkout, every notebook not yet recorded. ``--execute all`` re-executes every selected notebook;
-``--execute none`` (the default) only normalises.
+git checkout, every notebook not yet recorded. ``--execute all`` re-executes every selected
+notebook; ``--execute none`` (the default) only normalises.
 
 Normalising makes a notebook depend only on its sources and on what its code prints:
 
