@@ -80,7 +80,7 @@ book: $(STAMP)
 
 $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
 	$(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex .
-	@test -f $@
+	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
 	@if [ -d _build/html ]; then cp $@ _build/html/lossbook.pdf; fi
 
 pdf: $(PDF)
