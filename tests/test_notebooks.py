@@ -179,3 +179,17 @@ def test_make_notebooks_executes_only_what_changed(tmp_path, capsys):
 
     assert nn.main(["--execute", "changed"], root=root) == 0
     assert "0 notebook(s) executed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", nn.book_notebooks(),
+                         ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_committed_notebook_is_normalised(path):
+    """No notebook of the book carries volatile metadata (execution timestamps, a kernel spec
+    other than python3, unstable ids, split streams): `make notebooks` normalises them."""
+    import difflib
+
+    text = path.read_text(encoding="utf-8")
+    normalised = nn.normalised_text(path)
+    diff = list(difflib.unified_diff(text.splitlines(), normalised.splitlines(),
+                                     "committed", "normalised", lineterm="", n=1))
+    assert not diff, "not normalised, run `make notebooks`:\n" + "\n".join(diff[:30])
