@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 LOSSBOOK_SRC := $(wildcard lossbook/*.py)
 NOTEBOOKS := $(wildcard chapters/*/*.ipynb)
 PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bib
+# The book's own Sphinx extension, theme templates, CSS and JavaScript (issue 18).
+PAGES += $(wildcard _ext/*.py _templates/* _static/*)
 TEST_SRC := $(wildcard tests/*.py tests/cases/*.py) tests/nbval-sanitize.cfg
 BROWSER_TESTS := $(wildcard tests/browser/*.py)
+BROWSER_TESTS += tests/test_alt_text.py $(wildcard tests/browser/vendor/axe-core/*)
 # jupyter-cache keys notebooks on their code cells only; this stamp clears the
 # execution cache whenever lossbook changes, so the book never shows outputs of old code.
 CACHE_STAMP := _build/.lossbook-cache-stamp
