@@ -1,12 +1,18 @@
 """Time every loss in ``lossbook.LOSSES``: value and gradient on about 1e6 elements.
 
 Run ``python benchmarks/bench_losses.py [--repeats N]``; prints a Markdown
-table of median wall times (``time.perf_counter``) over N repeats, default 5.
+table of median CPU times (``time.process_time``: numpy runs these on one
+thread, and on a shared machine wall time mostly measures the other processes)
+over N repeats, default 5.
 
-Input sizes: 1e6 predictions per loss. Elementwise losses get 1e6 scalars;
-softmax cross-entropy and the KL divergence get 1e4 rows of 100 classes; the
-box losses get 2.5e5 box pairs, i.e. 1e6 predicted coordinates. Inputs are
-drawn once per loss from a fixed seed. A loss with no input generator here
+Input sizes: 1e6 predictions per loss (the overlap
+losses 1e4 masks of 10 x 10; the embedding losses 1e4 rows of 100 per input;
+InfoNCE 1e3 queries and keys of dimension 1e3). Elementwise losses (and the penalties)
+get 1e6 scalars; softmax cross-entropy and the KL divergence get 1e4 rows of
+100 classes; the box losses get 2.5e5 box pairs, i.e. 1e6 predicted
+coordinates. A second, small call of 100 predictions (one row of 100 classes,
+25 boxes) is timed per call in microseconds, where validation and dispatch
+dominate. Inputs are drawn once per loss from a fixed seed. A loss with no input generator here
 (a new family, or a classification loss with new input conventions) stops the
 benchmark with a KeyError, so that it cannot be skipped silently.
 """
@@ -14,50 +20,52 @@ benchmark with a KeyError, so that it cannot be skipped silently.
 import argparse
 import statistics
 import time
+import timeit
 
 import numpy as np
 
 import lossbook
 
 N_ELEMENTS = 1_000_000
+N_SMALL = 100
 N_CLASSES = 100
 SEED = 20240501
 
 
-def _real_pairs(rng):
-    return rng.normal(size=N_ELEMENTS), rng.normal(size=N_ELEMENTS)
+def _real_pairs(rng, n=N_ELEMENTS):
+    return rng.normal(size=n), rng.normal(size=n)
 
 
-def _binary_labels_and_logits(rng):
-    return rng.integers(0, 2, size=N_ELEMENTS).astype(float), rng.normal(size=N_ELEMENTS) * 3
+def _binary_labels_and_logits(rng, n=N_ELEMENTS):
+    return rng.integers(0, 2, size=n).astype(float), rng.normal(size=n) * 3
 
 
-def _soft_labels_and_logits(rng):
-    return rng.uniform(size=N_ELEMENTS), rng.normal(size=N_ELEMENTS) * 3
+def _soft_labels_and_logits(rng, n=N_ELEMENTS):
+    return rng.uniform(size=n), rng.normal(size=n) * 3
 
 
-def _labels_and_probabilities(rng):
-    labels, logits = _binary_labels_and_logits(rng)
+def _labels_and_probabilities(rng, n=N_ELEMENTS):
+    labels, logits = _binary_labels_and_logits(rng, n)
     return labels, 1.0 / (1.0 + np.exp(-logits))
 
 
-def _signed_labels_and_scores(rng):
-    return rng.choice([-1.0, 1.0], size=N_ELEMENTS), rng.normal(size=N_ELEMENTS) * 2
+def _signed_labels_and_scores(rng, n=N_ELEMENTS):
+    return rng.choice([-1.0, 1.0], size=n), rng.normal(size=n) * 2
 
 
-def _class_indices_and_logits(rng):
-    rows = N_ELEMENTS // N_CLASSES
+def _class_indices_and_logits(rng, n=N_ELEMENTS):
+    rows = max(n // N_CLASSES, 1)
     return rng.integers(0, N_CLASSES, size=rows), rng.normal(size=(rows, N_CLASSES)) * 3
 
 
-def _two_distributions(rng):
-    rows = N_ELEMENTS // N_CLASSES
+def _two_distributions(rng, n=N_ELEMENTS):
+    rows = max(n // N_CLASSES, 1)
     p, q = rng.dirichlet(np.ones(N_CLASSES), size=(2, rows))
     return p, q
 
 
-def _box_pairs(rng):
-    n_boxes = N_ELEMENTS // 4
+def _box_pairs(rng, n=N_ELEMENTS):
+    n_boxes = n // 4
     corner = rng.uniform(0, 100, size=(n_boxes, 2))
     size = rng.uniform(1, 20, size=(n_boxes, 2))
     boxes_true = np.concatenate([corner, corner + size], axis=1)
@@ -67,7 +75,75 @@ def _box_pairs(rng):
     return boxes_true, np.concatenate([pred_corner, pred_corner + pred_size], axis=1)
 
 
-# Keyed by loss name first, then by family for families with one convention.
+def _weights(rng, n=N_ELEMENTS):
+    return (rng.normal(size=n),)
+
+
+def _iou_targets_and_logits(rng):
+    """Varifocal targets: IoU in (0, 1] for a tenth of the anchors, 0 (background) elsewhere."""
+    positive = rng.uniform(size=N_ELEMENTS) < 0.1
+    iou = np.where(positive, rng.uniform(0.05, 1.0, size=N_ELEMENTS), 0.0)
+    return iou, rng.normal(size=N_ELEMENTS) * 3
+
+
+def _edge_targets_and_bin_logits(rng):
+    """DFL: 17 bins (GFL's reg_max = 16) per box edge, continuous targets in [0, 16]."""
+    rows = N_ELEMENTS // 17
+    return rng.uniform(0, 16, size=rows), rng.normal(size=(rows, 17)) * 3
+
+
+def _label_sequences_and_frame_logits(rng):
+    """CTC: 32 sequences of 200 frames over 30 classes (about 2e5 logits), 40 labels each."""
+    n, frames, classes = 32, 200, 30
+    labels = rng.integers(1, classes, size=(n, 40))
+    return labels, rng.normal(size=(n, frames, classes)) * 3
+
+
+def _counts_and_log_rates(rng):
+    log_rate = rng.normal(size=N_ELEMENTS)
+    return rng.poisson(np.exp(log_rate)).astype(float), log_rate
+
+
+def _positive_pairs(rng):
+    y = rng.gamma(2.0, 1.5, size=N_ELEMENTS)
+    return y, y * np.exp(rng.normal(0, 0.5, size=N_ELEMENTS))
+
+
+def _means_and_scales(rng):
+    y_true, y_pred = _real_pairs(rng)
+    return y_true, y_pred, rng.uniform(0.5, 2.0, size=N_ELEMENTS)
+
+
+def _masks(rng):
+    """1e4 masks of 10 x 10 pixels: a thin foreground, predictions in (0, 1)."""
+    rows = N_ELEMENTS // N_CLASSES
+    y_true = (rng.uniform(size=(rows, 10, 10)) < 0.05).astype(float)
+    return y_true, rng.uniform(0.01, 0.99, size=(rows, 10, 10))
+
+
+def _embedding_rows(rng, count=2):
+    """1e4 rows of 100-dimensional embeddings per input."""
+    return tuple(rng.normal(size=(N_ELEMENTS // N_CLASSES, N_CLASSES)) for _ in range(count))
+
+
+def _pair_labels_and_embeddings(rng, labels=(0.0, 1.0)):
+    x1, x2 = _embedding_rows(rng)
+    return rng.choice(labels, size=x1.shape[0]), x1, x2
+
+
+def _queries_and_keys(rng):
+    """A batch of 1e3 queries and keys of dimension 1e3 (1e6 coordinates each)."""
+    q = rng.normal(size=(1000, 1000))
+    return q, q + rng.normal(size=q.shape)
+
+
+def _distances(rng):
+    return rng.choice([-1.0, 1.0], size=N_ELEMENTS), rng.exponential(size=N_ELEMENTS)
+
+
+# Keyed by loss name first, then by family for families with one convention. A generator
+# ``gen(rng, n=N_ELEMENTS)`` returns the loss's arrays, in argument order, with about n
+# predictions (a generator without ``n`` still gives the 1e6 column, and "–" for the small one).
 BY_NAME = {
     "binary_cross_entropy": _labels_and_probabilities,
     "binary_cross_entropy_with_logits": _binary_labels_and_logits,
@@ -77,8 +153,29 @@ BY_NAME = {
     "exponential": _signed_labels_and_scores,
     "cross_entropy": _class_indices_and_logits,
     "kl_divergence": _two_distributions,
+    "tukey_biweight": _real_pairs,
+    "general_robust_loss": _real_pairs,
+    "generalized_cross_entropy": _class_indices_and_logits,
+    "varifocal_loss": _iou_targets_and_logits,
+    "distribution_focal_loss": _edge_targets_and_bin_logits,
+    "ctc_loss": _label_sequences_and_frame_logits,
+    "poisson_nll_loss": _counts_and_log_rates,
+    "poisson_deviance": _positive_pairs,
+    "gamma_deviance": _positive_pairs,
+    "tweedie_deviance": _positive_pairs,
+    "gaussian_nll_loss": _means_and_scales,
+    "crps_gaussian": _means_and_scales,
+    "multi_margin_loss": _class_indices_and_logits,
+    "contrastive_loss": _pair_labels_and_embeddings,
+    "cosine_embedding_loss": lambda rng: _pair_labels_and_embeddings(rng, (-1.0, 1.0)),
+    "triplet_margin_loss": lambda rng: _embedding_rows(rng, 3),
+    "info_nce": _queries_and_keys,
+    "hinge_embedding_loss": _distances,
 }
-BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs}
+# Keyword parameters other than the defaults, where the default is a trivial case.
+PARAMS = {"tweedie_deviance": {"power": 1.5}}
+BY_FAMILY = {"regression": _real_pairs, "boxes": _box_pairs, "penalty": _weights,
+             "overlap": _masks}
 
 
 def input_generator(name, loss):
@@ -93,12 +190,20 @@ def input_generator(name, loss):
     )
 
 
+def per_call_us(func, calls=2000, repeats=5):
+    """Median over ``repeats`` of the mean CPU time of one call, in microseconds (CPU time:
+    on a shared machine wall time mostly measures the other processes)."""
+    times = timeit.repeat(func, number=calls, repeat=repeats, timer=time.process_time)
+    return 1e6 * statistics.median(times) / calls
+
+
 def median_ms(func, repeats):
+    """Median CPU time of one call over ``repeats`` calls, in milliseconds."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         func()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return 1e3 * statistics.median(times)
 
 
@@ -108,15 +213,26 @@ def main():
     args = parser.parse_args()
     # Look every generator up before timing anything: a missing one fails at once.
     generators = {name: input_generator(name, loss) for name, loss in lossbook.LOSSES.items()}
-    print("| loss | family | inputs | value (ms) | grad (ms) |")
-    print("| --- | --- | --- | ---: | ---: |")
+    print("| loss | family | inputs | value (ms) | grad (ms) | inputs | value (µs) | grad (µs) |")
+    print("| --- | --- | --- | ---: | ---: | --- | ---: | ---: |")
     for name in sorted(lossbook.LOSSES):
         loss = lossbook.LOSSES[name]
-        y_true, y_pred = generators[name](np.random.default_rng(SEED))
-        value_ms = median_ms(lambda: loss(y_true, y_pred), args.repeats)  # noqa: B023
-        grad_ms = median_ms(lambda: loss.grad(y_true, y_pred), args.repeats)  # noqa: B023
-        shape = "x".join(str(n) for n in y_pred.shape)
-        print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} |")
+        arrays = generators[name](np.random.default_rng(SEED), N_ELEMENTS)
+        params = PARAMS.get(name, {})
+        value_ms = median_ms(lambda: loss(*arrays, **params), args.repeats)  # noqa: B023
+        grad_ms = median_ms(lambda: loss.grad(*arrays, **params), args.repeats)  # noqa: B023
+        shape = "x".join(str(n) for n in arrays[-1].shape)
+        try:
+            small = generators[name](np.random.default_rng(SEED), N_SMALL)
+        except TypeError:  # a generator of 1e6 predictions only
+            print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} "
+                  "| – | – | – |")
+            continue
+        value_us = per_call_us(lambda: loss(*small, **params), repeats=args.repeats)  # noqa: B023
+        grad_us = per_call_us(lambda: loss.grad(*small, **params), repeats=args.repeats)  # noqa: B023
+        small_shape = "x".join(str(n) for n in small[-1].shape)
+        print(f"| {name} | {loss.info.family} | {shape} | {value_ms:.1f} | {grad_ms:.1f} "
+              f"| {small_shape} | {value_us:.1f} | {grad_us:.1f} |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Input validation and reduction, written once and shared by every loss.
+"""Input validation, written once and shared by every loss.
 
 Every public loss calls these helpers instead of re-checking its inputs, so
 an error message reads the same whichever loss raised it, and always names
 the argument and what was expected.
 """
 
+import math
 import numbers
 import operator
 
@@ -18,21 +19,28 @@ def as_float_array(x, name):
 
     Integers and booleans are accepted and converted; anything else that is
     not real-valued (strings, objects, complex numbers) raises ``TypeError``.
+    A float64 array is returned as it is (no copy).
     """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged nested lists, for instance
-        raise TypeError(f"{name} must be an array-like of real numbers ({exc})") from None
-    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
-        arr = arr.astype(np.float64)
-    elif not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be an array-like of real numbers, got dtype {arr.dtype}"
-        )
-    arr = arr.astype(np.float64, copy=False)
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged nested lists, for instance
+            raise TypeError(f"{name} must be an array-like of real numbers ({exc})") from None
+        if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
+            arr = arr.astype(np.float64)
+        elif not np.issubdtype(arr.dtype, np.floating):
+            raise TypeError(
+                f"{name} must be an array-like of real numbers, got dtype {arr.dtype}"
+            )
+        arr = arr.astype(np.float64, copy=False)
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
+    # NaN propagates through max and min, and +-inf is the max or the min: two reductions
+    # without a temporary array (cheaper than isfinite(arr).all() on small arrays).
+    if not (math.isfinite(np.maximum.reduce(arr, axis=None))
+            and math.isfinite(np.minimum.reduce(arr, axis=None))):
         raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
     return arr
 
@@ -87,10 +95,11 @@ def check_scalar(value, name, *, low=None, high=None, low_open=False, high_open=
     ``low_open``/``high_open`` make the bound strict, so ``check_scalar(beta,
     "beta", low=0, low_open=True)`` demands beta > 0.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
+    if type(value) is not float:  # the common case skips the ABC check
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        value = float(value)
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
@@ -116,19 +125,16 @@ def check_count(value, name):
     return value
 
 
+def check_has_axis(x, name, what="outcomes"):
+    """Raise unless ``x`` has at least one axis, whose last axis holds ``what``."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} must be at least one-dimensional ({what} on the last axis)")
+    return x
+
+
 def check_reduction(reduction):
     """Raise unless ``reduction`` is one of :data:`REDUCTIONS`."""
     if reduction not in REDUCTIONS:
         allowed = ", ".join(repr(r) for r in REDUCTIONS)
         raise ValueError(f"reduction must be one of {allowed}; got {reduction!r}")
     return reduction
-
-
-def reduce(values, reduction):
-    """Apply a validated reduction to per-element (or per-sample) losses."""
-    check_reduction(reduction)
-    if reduction == "none":
-        return values
-    if reduction == "sum":
-        return np.float64(values.sum())
-    return np.float64(values.mean())

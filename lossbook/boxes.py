@@ -36,13 +36,11 @@ intersection and enclosing box written with ``Max``/``Min`` and
 the free symbol :data:`CIOU_ALPHA` (see :func:`ciou_loss`).
 """
 
-from functools import cached_property
-
 import numpy as np
 import sympy as sp
 
-from ._registry import register_loss
-from ._validation import check_pair, reduce
+from ._box_geometry import Pairs, check_boxes, check_has_aspect
+from ._registry import Argument, register_loss
 
 __all__ = [
     "BOX_PRED_SYMBOLS",
@@ -55,9 +53,6 @@ __all__ = [
     "iou_loss",
 ]
 
-# The epsilon of torchvision's box losses.
-_EPS = 1e-7
-_ASPECT_SCALE = 4.0 / np.pi**2
 
 #: Target box :math:`(x_1, y_1, x_2, y_2)` as sympy symbols, for ``symbolic()``.
 BOX_TRUE_SYMBOLS = tuple(sp.Symbol(name, real=True) for name in ("x_1", "y_1", "x_2", "y_2"))
@@ -66,195 +61,22 @@ BOX_PRED_SYMBOLS = tuple(
     sp.Symbol(rf"\hat{{{axis}}}_{corner}", real=True)
     for axis, corner in (("x", 1), ("y", 1), ("x", 2), ("y", 2))
 )
+_BOX_ARGS = (
+    Argument("boxes_true", sp.Symbol("B"), components=BOX_TRUE_SYMBOLS,
+             domain="boxes (..., 4) = (x1, y1, x2, y2), x2 >= x1, y2 >= y1"),
+    Argument("boxes_pred", sp.Symbol(r"\hat{B}"), differentiable=True, components=BOX_PRED_SYMBOLS,
+             domain="boxes (..., 4), matched pair by pair with boxes_true"),
+)
+# LaTeX of the gradients with respect to the predicted box, built from the gradients of the
+# intersection I, the union U, the enclosing area C, the squared centre distance rho^2 and
+# the squared enclosing diagonal c^2 (see Pairs).
+_D_IOU = (r"\nabla \ell = \frac{I\,\nabla U - (U + \varepsilon)\,\nabla I}"
+          r"{(U + \varepsilon)^2}")
+_D_CENTRE = (r" + \frac{\nabla \rho^2}{c^2 + \varepsilon} - \frac{\rho^2\,\nabla c^2}"
+             r"{(c^2 + \varepsilon)^2}")
+
 #: The CIoU trade-off weight :math:`\alpha`, held constant when differentiating.
 CIOU_ALPHA = sp.Symbol(r"\alpha_{\mathrm{CIoU}}", nonnegative=True)
-
-
-def _check_boxes(boxes_1, boxes_2, names=("boxes_true", "boxes_pred")):
-    """Validate two arrays of matched boxes; return them as float64 arrays."""
-    boxes_1, boxes_2 = check_pair(boxes_1, boxes_2, names)
-    for boxes, name in ((boxes_1, names[0]), (boxes_2, names[1])):
-        if boxes.ndim == 0 or boxes.shape[-1] != 4:
-            raise ValueError(
-                f"{name} must have shape (..., 4) holding (x1, y1, x2, y2); got {boxes.shape}"
-            )
-        reversed_edges = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
-        if np.any(reversed_edges):
-            where = tuple(int(i) for i in np.argwhere(reversed_edges)[0])
-            raise ValueError(
-                f"{name} must hold boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
-                f"the box at index {where} is {boxes[where].tolist()}"
-            )
-    return boxes_1, boxes_2
-
-
-def _check_has_aspect(boxes, name):
-    """Raise if a box is a single point: its aspect angle atan(w / h) is undefined."""
-    point = (boxes[..., 2] == boxes[..., 0]) & (boxes[..., 3] == boxes[..., 1])
-    if np.any(point):
-        raise ValueError(
-            f"{name} must have boxes of positive width or height for ciou_loss "
-            "(the aspect ratio of a point is undefined)"
-        )
-
-
-def _edge_weight(difference):
-    """d max(a, b) / d a as a function of a - b: 1, 0 or, at a tie, 1/2 (PyTorch's share)."""
-    return 0.5 * (np.sign(difference) + 1.0)
-
-
-class _Pairs:
-    """Lengths and areas of matched box pairs, and their gradients.
-
-    Per-axis arrays have shape (2, ...): row 0 for x and row 1 for y, so that
-    ``a[::-1]`` is the same quantity along the other axis, and a per-pair
-    array of shape (...) broadcasts against both rows. Gradients are with
-    respect to the predicted box, stacked as (4, ...) in (x1, y1, x2, y2)
-    order (the lower corner's two partials, then the upper corner's) and
-    returned by :meth:`as_boxes` in the boxes' own (..., 4) layout. What only
-    some losses need is computed on first use.
-    """
-
-    def __init__(self, boxes_true, boxes_pred):
-        # Coordinates first: contiguous rows make every step a plain ufunc call.
-        coords_t = np.ascontiguousarray(np.moveaxis(boxes_true, -1, 0))
-        coords_p = np.ascontiguousarray(np.moveaxis(boxes_pred, -1, 0))
-        self.lo_t, self.hi_t = coords_t[:2], coords_t[2:]
-        self.lo_p, self.hi_p = coords_p[:2], coords_p[2:]
-        self.size_t = self.hi_t - self.lo_t
-        self.size_p = self.hi_p - self.lo_p
-        self.inner = np.minimum(self.hi_p, self.hi_t) - np.maximum(self.lo_p, self.lo_t)
-        # How far each interval sticks out of the other: single coordinate
-        # differences, accurate even when the boxes nearly coincide.
-        self.stick_p = (np.maximum(self.hi_p - self.hi_t, 0.0)
-                        + np.maximum(self.lo_t - self.lo_p, 0.0))
-        self.stick_t = (np.maximum(self.hi_t - self.hi_p, 0.0)
-                        + np.maximum(self.lo_p - self.lo_t, 0.0))
-
-        # torchvision's mask: the boxes intersect only if both overlaps are positive.
-        self.overlap = (self.inner[0] > 0) & (self.inner[1] > 0)
-        self.inter = np.where(self.overlap, self.inner[0] * self.inner[1], 0.0)
-        # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms.
-        union_excess = (
-            self.stick_p[0] * self.size_p[1]
-            + self.stick_t[0] * self.size_t[1]
-            + self.inner[0] * (self.stick_p[1] + self.stick_t[1])
-        )
-        disjoint_union = self.size_p[0] * self.size_p[1] + self.size_t[0] * self.size_t[1]
-        self.union_excess = np.where(self.overlap, union_excess, disjoint_union)
-        self.union = self.inter + self.union_excess
-
-    @cached_property
-    def outer(self):
-        return np.maximum(self.hi_p, self.hi_t) - np.minimum(self.lo_p, self.lo_t)
-
-    @cached_property
-    def hull(self):
-        return self.outer[0] * self.outer[1]
-
-    @cached_property
-    def hull_excess(self):
-        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
-        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product.
-        return (
-            self.stick_p[0] * self.stick_t[1]
-            + self.stick_t[0] * self.stick_p[1]
-            - np.where(self.overlap, 0.0, self.inner[0] * self.inner[1])
-        )
-
-    @cached_property
-    def offset(self):
-        # Centre offset from coordinate differences, not from rounded centres.
-        return 0.5 * ((self.lo_p - self.lo_t) + (self.hi_p - self.hi_t))
-
-    @cached_property
-    def dist2(self):
-        return self.offset[0] ** 2 + self.offset[1] ** 2
-
-    @cached_property
-    def diag2(self):
-        return self.outer[0] ** 2 + self.outer[1] ** 2
-
-    @cached_property
-    def lo_inside(self):
-        """d max(lo_p, lo_t) / d lo_p (1 - it is d min(lo_p, lo_t) / d lo_p)."""
-        return _edge_weight(self.lo_p - self.lo_t)
-
-    @cached_property
-    def hi_inside(self):
-        """d min(hi_p, hi_t) / d hi_p (1 - it is d max(hi_p, hi_t) / d hi_p)."""
-        return _edge_weight(self.hi_t - self.hi_p)
-
-    @staticmethod
-    def as_boxes(grad):
-        """(4, ...) gradient rows to the (..., 4) layout of the boxes."""
-        return np.ascontiguousarray(np.moveaxis(grad, 0, -1))
-
-    # Values -----------------------------------------------------------------
-    def one_minus_iou(self):
-        """1 - I / (U + eps), written as (U - I + eps) / (U + eps)."""
-        return (self.union_excess + _EPS) / (self.union + _EPS)
-
-    def hull_penalty(self):
-        """(C - U) / (C + eps), the GIoU term."""
-        return self.hull_excess / (self.hull + _EPS)
-
-    def centre_penalty(self):
-        """d^2 / (c^2 + eps), the DIoU term."""
-        return self.dist2 / (self.diag2 + _EPS)
-
-    def aspect_gap(self):
-        """atan(w_t / h_t) - atan(w_p / h_p); arctan2 gives pi/2 at zero height."""
-        return (np.arctan2(self.size_t[0], self.size_t[1])
-                - np.arctan2(self.size_p[0], self.size_p[1]))
-
-    def ciou_alpha(self):
-        """alpha = v / (1 - IoU + v + eps), a constant for differentiation, and v."""
-        v = _ASPECT_SCALE * self.aspect_gap() ** 2
-        return v / (self.one_minus_iou() + v + _EPS), v
-
-    # Gradients of the building blocks, (4, ...) ------------------------------
-    def d_inter(self):
-        other = self.inner[::-1] * self.overlap
-        return np.concatenate([-self.lo_inside * other, self.hi_inside * other])
-
-    def d_area_p(self):
-        other = self.size_p[::-1]
-        return np.concatenate([-other, other])
-
-    def d_hull(self):
-        other = self.outer[::-1]
-        return np.concatenate([-(1.0 - self.lo_inside) * other, (1.0 - self.hi_inside) * other])
-
-    def d_diag2(self):
-        return 2.0 * np.concatenate([-(1.0 - self.lo_inside) * self.outer,
-                                     (1.0 - self.hi_inside) * self.outer])
-
-    def d_dist2(self):
-        return np.concatenate([self.offset, self.offset])
-
-    def d_aspect(self):
-        """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2."""
-        width, height = self.size_p
-        # d atan(w/h) / d(w, h) = (h, -w) / (w^2 + h^2)
-        d_angle = np.stack([height, -width]) / (width**2 + height**2)
-        d_size = -2.0 * _ASPECT_SCALE * self.aspect_gap() * d_angle
-        return np.concatenate([-d_size, d_size])
-
-    # Gradients of the loss terms, (4, ...) -----------------------------------
-    def d_one_minus_iou(self):
-        d_inter = self.d_inter()
-        d_union = self.d_area_p() - d_inter
-        union_eps = self.union + _EPS
-        return (self.inter * d_union - union_eps * d_inter) / union_eps**2
-
-    def d_hull_penalty(self):
-        d_union = self.d_area_p() - self.d_inter()
-        hull_eps = self.hull + _EPS
-        return (self.d_hull() * (self.union + _EPS) - d_union * hull_eps) / hull_eps**2
-
-    def d_centre_penalty(self):
-        return (self.d_dist2() - self.centre_penalty() * self.d_diag2()) / (self.diag2 + _EPS)
 
 
 # Symbolic definitions --------------------------------------------------------
@@ -302,27 +124,27 @@ def _ciou_loss_symbolic():
 
 # Gradients --------------------------------------------------------------------
 def _ciou_pairs(boxes_true, boxes_pred):
-    boxes_true, boxes_pred = _check_boxes(boxes_true, boxes_pred)
-    _check_has_aspect(boxes_true, "boxes_true")
-    _check_has_aspect(boxes_pred, "boxes_pred")
-    return _Pairs(boxes_true, boxes_pred)
+    boxes_true, boxes_pred = check_boxes(boxes_true, boxes_pred)
+    check_has_aspect(boxes_true, "boxes_true")
+    check_has_aspect(boxes_pred, "boxes_pred")
+    return Pairs(boxes_true, boxes_pred)
 
 
 def _iou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`iou_loss` with respect to ``boxes_pred``."""
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
     return pairs.as_boxes(pairs.d_one_minus_iou())
 
 
 def _giou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`giou_loss` with respect to ``boxes_pred``."""
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_hull_penalty())
 
 
 def _diou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`diou_loss` with respect to ``boxes_pred``."""
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty())
 
 
@@ -367,7 +189,7 @@ def box_iou(boxes_a, boxes_b):
     >>> box_iou([[0, 0, 2, 2], [0, 0, 1, 1]], [[1, 1, 3, 3], [2, 2, 3, 3]])
     array([0.14285714, 0.        ])
     """
-    pairs = _Pairs(*_check_boxes(boxes_a, boxes_b, ("boxes_a", "boxes_b")))
+    pairs = Pairs(*check_boxes(boxes_a, boxes_b, ("boxes_a", "boxes_b")))
     return np.divide(pairs.inter, pairs.union, out=np.zeros_like(pairs.union),
                      where=pairs.union > 0)
 
@@ -379,8 +201,12 @@ def box_iou(boxes_a, boxes_b):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU}, \quad \mathrm{IoU} = \frac{I}{U + \varepsilon}",
+    gradients=(_D_IOU,),
 )
-def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def iou_loss(boxes_true, boxes_pred):
     r"""IoU loss: one minus the intersection over union.
 
     .. math::
@@ -427,8 +253,8 @@ def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     >>> bool(np.all(iou_loss.grad([0, 0, 1, 1], [2, 2, 3, 3]) == 0))   # disjoint: no signal
     True
     """
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou(), reduction)
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    return pairs.one_minus_iou()
 
 
 @register_loss(
@@ -438,8 +264,13 @@ def iou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU} + \frac{C - U}{C + \varepsilon}",
+    gradients=(_D_IOU + r" + \frac{(U + \varepsilon)\,\nabla C - (C + \varepsilon)\,\nabla U}"
+               r"{(C + \varepsilon)^2}",),
 )
-def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def giou_loss(boxes_true, boxes_pred):
     r"""Generalized IoU loss (torchvision's ``generalized_box_iou_loss``).
 
     .. math::
@@ -484,8 +315,8 @@ def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     >>> float(g[0] + g[2]) > 0   # moving right would raise the loss: pulled left
     True
     """
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou() + pairs.hull_penalty(), reduction)
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    return pairs.one_minus_iou() + pairs.hull_penalty()
 
 
 @register_loss(
@@ -495,8 +326,12 @@ def giou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=True,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=r"1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon}",
+    gradients=(_D_IOU + _D_CENTRE,),
 )
-def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def diou_loss(boxes_true, boxes_pred):
     r"""Distance-IoU loss (torchvision's ``distance_box_iou_loss``).
 
     .. math::
@@ -533,8 +368,8 @@ def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     >>> round(float(diou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7 + 2/18
     0.968254
     """
-    pairs = _Pairs(*_check_boxes(boxes_true, boxes_pred))
-    return reduce(pairs.one_minus_iou() + pairs.centre_penalty(), reduction)
+    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    return pairs.one_minus_iou() + pairs.centre_penalty()
 
 
 @register_loss(
@@ -544,8 +379,17 @@ def diou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     estimates="the target box (minimal loss iff the boxes coincide)",
     bounded_gradient=False,
     chapter="detection/iou-losses",
+    arguments=_BOX_ARGS,
+    element="box",
+    formula=(r"1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon} + \alpha v, \quad "
+             r"v = \frac{4}{\pi^2}\Big(\arctan\frac{w}{h} - \arctan\frac{\hat w}{\hat h}\Big)^2,"
+             r"\ \alpha = \frac{v}{1 - \mathrm{IoU} + v + \varepsilon}"),
+    gradients=(_D_IOU + _D_CENTRE + r" + \alpha\,\nabla v \ (\alpha\ \text{held constant}), "
+               r"\quad \frac{\partial v}{\partial (\hat w, \hat h)} = -\frac{8}{\pi^2}"
+               r"\Big(\arctan\frac{w}{h} - \arctan\frac{\hat w}{\hat h}\Big)"
+               r"\frac{(\hat h, -\hat w)}{\hat w^2 + \hat h^2}",),
 )
-def ciou_loss(boxes_true, boxes_pred, *, reduction="mean"):
+def ciou_loss(boxes_true, boxes_pred):
     r"""Complete-IoU loss (torchvision's ``complete_box_iou_loss``).
 
     .. math::
@@ -594,4 +438,4 @@ def ciou_loss(boxes_true, boxes_pred, *, reduction="mean"):
     """
     pairs = _ciou_pairs(boxes_true, boxes_pred)
     alpha, v = pairs.ciou_alpha()
-    return reduce(pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v, reduction)
+    return pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v

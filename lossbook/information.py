@@ -1,8 +1,9 @@
 r"""Information-theoretic quantities: entropy, KL divergence and Huffman code lengths.
 
-Both take probability vectors along the last axis and follow the conventions
-of information theory: :math:`0 \log 0 = 0`, and :math:`p \log(p/0) = +\infty`
-for :math:`p > 0`. For sympy, ``distribution_symbols(k)`` gives the symbols of
+:func:`entropy` and :func:`kl_divergence` take probability vectors along the
+last axis and follow the conventions of information theory:
+:math:`0 \log 0 = 0`, and :math:`p \log(p/0) = +\infty` for :math:`p > 0`.
+For sympy, ``distribution_symbols(k)`` gives the symbols of
 ``kl_divergence.symbolic``.
 """
 
@@ -11,16 +12,17 @@ import heapq
 import numpy as np
 import sympy as sp
 
-from ._registry import register_loss
+from ._registry import Argument, register_loss
 from ._validation import (
     as_float_array,
     check_distribution,
+    check_has_axis,
     check_pair,
     check_scalar,
-    reduce,
 )
 
 __all__ = ["entropy", "huffman_code_lengths", "kl_divergence"]
+
 
 def distribution_symbols(k):
     r"""Symbols for two distributions over ``k`` outcomes.
@@ -39,9 +41,7 @@ def distribution_symbols(k):
 
 
 def _check_rows(p, name, atol=1e-6):
-    if p.ndim == 0:
-        raise ValueError(f"{name} must be at least one-dimensional (outcomes on the last axis)")
-    return check_distribution(p, name, atol=atol)
+    return check_distribution(check_has_axis(p, name, "outcomes"), name, atol=atol)
 
 
 def _plogp(p):
@@ -204,8 +204,18 @@ def _kl_symbolic(k=3):
     estimates="the true distribution: the minimiser over q is q = p",
     bounded_gradient=False,
     chapter="information/kl-divergence",
+    arguments=(
+        Argument("p", sp.Symbol("p"), components=lambda k: distribution_symbols(k)[0],
+                 domain="probability rows (..., k): the data distribution"),
+        Argument("q", sp.Symbol("q"), differentiable=True,
+                 components=lambda k: distribution_symbols(k)[1],
+                 domain="probability rows (..., k): the model"),
+    ),
+    element="class axis",
+    formula=r"\sum_{j=1}^{k} p_j \log\frac{p_j}{q_j}",
+    gradients=(r"\frac{\partial \ell}{\partial q_j} = -\frac{p_j}{q_j}",),
 )
-def kl_divergence(p, q, *, reduction="mean"):
+def kl_divergence(p, q):
     r"""Kullback-Leibler divergence of q from p, along the last axis.
 
     .. math:: D_{\mathrm{KL}}(p \,\|\, q) = \sum_{j} p_j \log\frac{p_j}{q_j},
@@ -262,4 +272,4 @@ def kl_divergence(p, q, *, reduction="mean"):
     # p / q overflows only when q is subnormal; log p - log q is finite there.
     log_ratio = np.where(np.isfinite(ratio), np.log(ratio), np.log(safe_p) - np.log(safe_q))
     terms = np.where(ratio_defined, p * log_ratio, np.where(p > 0, np.inf, 0.0))
-    return reduce(np.sum(terms, axis=-1), reduction)
+    return np.sum(terms, axis=-1)

@@ -4,10 +4,14 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as s
-from ._registry import register_loss
-from ._validation import check_pair, check_scalar, reduce
+from ._registry import Argument, register_loss
+from ._validation import check_pair, check_scalar
 
 __all__ = ["mse", "mae", "smooth_l1", "huber", "quantile", "log_cosh"]
+
+# Every regression loss takes a target and a prediction; only the prediction is differentiated.
+_ARGS = (Argument("y_true", s.y, domain="real targets"),
+         Argument("y_pred", s.y_hat, differentiable=True, domain="real predictions"))
 
 
 def _residual(y_true, y_pred):
@@ -55,8 +59,12 @@ def _mse_symbolic():
     estimates="conditional mean",
     bounded_gradient=False,
     chapter="regression/gaussian-mse",
+    arguments=_ARGS,
+    element="scalar",
+    formula=r"(\hat y - y)^2",
+    gradients=(r"2(\hat y - y)",),
 )
-def mse(y_true, y_pred, *, reduction="mean"):
+def mse(y_true, y_pred):
     r"""Mean squared error.
 
     .. math:: \ell(y, \hat y) = (\hat y - y)^2
@@ -85,7 +93,7 @@ def mse(y_true, y_pred, *, reduction="mean"):
     >>> mse.grad([0.0, 1.0], [1.0, 3.0])
     array([2., 4.])
     """
-    return reduce(_residual(y_true, y_pred) ** 2, reduction)
+    return _residual(y_true, y_pred) ** 2
 
 
 # --------------------------------------------------------------------- mae
@@ -108,8 +116,12 @@ def _mae_symbolic():
     estimates="conditional median",
     bounded_gradient=True,
     chapter="regression/laplace-mae",
+    arguments=_ARGS,
+    element="scalar",
+    formula=r"|\hat y - y|",
+    gradients=(r"\operatorname{sign}(\hat y - y)",),
 )
-def mae(y_true, y_pred, *, reduction="mean"):
+def mae(y_true, y_pred):
     r"""Mean absolute error.
 
     .. math:: \ell(y, \hat y) = |\hat y - y|
@@ -144,7 +156,7 @@ def mae(y_true, y_pred, *, reduction="mean"):
     >>> mae.grad([0.0, 1.0, 2.0], [1.0, -3.0, 2.0])
     array([ 1., -1.,  0.])
     """
-    return reduce(np.abs(_residual(y_true, y_pred)), reduction)
+    return np.abs(_residual(y_true, y_pred))
 
 
 # ------------------------------------------------------------- smooth_l1
@@ -174,8 +186,14 @@ def _smooth_l1_symbolic():
     "(centre of symmetric noise; median as beta -> 0, mean as beta -> inf)",
     bounded_gradient=True,
     chapter="regression/huber-smooth-l1",
+    arguments=_ARGS,
+    parameters={"beta": s.beta},
+    element="scalar",
+    formula=(r"\begin{cases} r^2 / (2\beta) & |r| < \beta \\ |r| - \beta / 2 & "
+             r"\text{otherwise} \end{cases}, \quad r = \hat y - y"),
+    gradients=(r"\operatorname{clip}(r / \beta, -1, 1)",),
 )
-def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="mean"):
+def smooth_l1(y_true, y_pred, *, beta=1.0):
     r"""Smooth L1 loss (PyTorch's ``smooth_l1_loss``, Fast R-CNN's box loss).
 
     .. math::
@@ -220,7 +238,7 @@ def smooth_l1(y_true, y_pred, *, beta=1.0, reduction="mean"):
     clipped = np.minimum(abs_r, beta)
     # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
     # factor a <= beta first keeps tiny and huge beta free of under/overflow.
-    return reduce((clipped / beta) * (abs_r - 0.5 * clipped), reduction)
+    return (clipped / beta) * (abs_r - 0.5 * clipped)
 
 
 # ------------------------------------------------------------------ huber
@@ -249,8 +267,14 @@ def _huber_symbolic():
     "(centre of symmetric noise; median as delta -> 0, mean as delta -> inf)",
     bounded_gradient=True,
     chapter="regression/huber-smooth-l1",
+    arguments=_ARGS,
+    parameters={"delta": s.delta},
+    element="scalar",
+    formula=(r"\begin{cases} \tfrac12 r^2 & |r| \le \delta \\ \delta\,(|r| - \tfrac12\delta) & "
+             r"\text{otherwise} \end{cases}, \quad r = \hat y - y"),
+    gradients=(r"\operatorname{clip}(r, -\delta, \delta)",),
 )
-def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
+def huber(y_true, y_pred, *, delta=1.0):
     r"""Huber loss (PyTorch's ``huber_loss``, scipy's ``special.huber``).
 
     .. math::
@@ -291,7 +315,7 @@ def huber(y_true, y_pred, *, delta=1.0, reduction="mean"):
     array([ 0.5, -2. ])
     """
     delta = _positive(delta, "delta")
-    return reduce(_huber_of_abs(np.abs(_residual(y_true, y_pred)), delta), reduction)
+    return _huber_of_abs(np.abs(_residual(y_true, y_pred)), delta)
 
 
 # --------------------------------------------------------------- quantile
@@ -317,8 +341,14 @@ def _quantile_symbolic():
     estimates="conditional q-quantile",
     bounded_gradient=True,
     chapter="regression/quantile",
+    arguments=_ARGS,
+    parameters={"q": s.q},
+    element="scalar",
+    formula=r"\max\big(q\,u,\ (q - 1)\,u\big), \quad u = y - \hat y",
+    gradients=(r"\begin{cases} 1 - q & \hat y > y \\ -q & \hat y < y \\ \tfrac12 - q & "
+               r"\hat y = y \end{cases}",),
 )
-def quantile(y_true, y_pred, *, q=0.5, reduction="mean"):
+def quantile(y_true, y_pred, *, q=0.5):
     r"""Quantile (pinball) loss, as scikit-learn's ``mean_pinball_loss(alpha=q)``.
 
     .. math::
@@ -360,7 +390,7 @@ def quantile(y_true, y_pred, *, q=0.5, reduction="mean"):
     """
     q = _quantile_level(q)
     u = -_residual(y_true, y_pred)
-    return reduce(np.where(u >= 0, q * u, (q - 1.0) * u), reduction)
+    return np.where(u >= 0, q * u, (q - 1.0) * u)
 
 
 # --------------------------------------------------------------- log_cosh
@@ -400,8 +430,12 @@ def _log_cosh_symbolic():
     "(centre of symmetric noise; in general neither mean nor median)",
     bounded_gradient=True,
     chapter="regression/what-losses-estimate",
+    arguments=_ARGS,
+    element="scalar",
+    formula=r"\log\cosh(\hat y - y)",
+    gradients=(r"\tanh(\hat y - y)",),
 )
-def log_cosh(y_true, y_pred, *, reduction="mean"):
+def log_cosh(y_true, y_pred):
     r"""Log-cosh loss.
 
     .. math:: \ell(y, \hat y) = \log\cosh(\hat y - y)
@@ -440,4 +474,4 @@ def log_cosh(y_true, y_pred, *, reduction="mean"):
     >>> np.round(log_cosh.grad([0.0, 0.0], [0.5, -1000.0]), 6)
     array([ 0.462117, -1.      ])
     """
-    return reduce(_log_cosh_of_abs(np.abs(_residual(y_true, y_pred))), reduction)
+    return _log_cosh_of_abs(np.abs(_residual(y_true, y_pred)))

@@ -1,17 +1,19 @@
 """Penalties on model weights: L1, L2 and the elastic net, and their proximal operators.
 
-The penalties are plain functions of the weights ``w`` (any shape; the sum
-runs over every entry), not losses, so they are not in ``lossbook.LOSSES``.
-Each carries ``.grad(w, ...)`` and ``.symbolic()``: the penalty of one
-weight, in the sympy symbols ``w`` and ``rho`` (the elastic net's
-``l1_ratio``) defined in this module and :data:`lossbook.symbols.alpha`
-(the elastic net's strength).
+The penalties are functions of the weights ``w`` alone (any shape), registered
+in ``lossbook.LOSSES`` in the family "penalty": their default reduction is
+"sum" (the penalty of the whole weight vector, a sum over every entry), and
+``reduction="none"`` gives the penalty of each weight. Each carries
+``.grad(w, ...)`` and ``.symbolic()``: the penalty of one weight, in the sympy
+symbols ``w`` and ``rho`` (the elastic net's ``l1_ratio``) defined in this
+module and :data:`lossbook.symbols.alpha` (the elastic net's strength).
 """
 
 import numpy as np
 import sympy as sp
 
 from . import symbols as s
+from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_scalar
 
 __all__ = [
@@ -28,15 +30,13 @@ w = sp.Symbol("w", real=True)
 rho = sp.Symbol("rho", nonnegative=True)
 
 
-def _with_derivatives(grad, symbolic):
-    """Attach ``grad`` and ``symbolic`` to a penalty, as ``register_loss`` does for losses."""
+_WEIGHTS = (Argument("w", w, differentiable=True, domain="real weights, any shape"),)
 
-    def decorate(func):
-        func.grad = grad
-        func.symbolic = symbolic
-        return func
 
-    return decorate
+def _penalty(**kwargs):
+    """``register_loss`` for a penalty: one argument ``w``, summed by default."""
+    return register_loss(family="penalty", arguments=_WEIGHTS, element="scalar",
+                         default_reduction="sum", **kwargs)
 
 
 def _elastic_net_params(alpha, l1_ratio):
@@ -53,7 +53,21 @@ def _l1_grad(w):
     return np.sign(as_float_array(w, "w"))
 
 
-@_with_derivatives(grad=_l1_grad, symbolic=lambda: sp.Abs(w))
+def _l1_symbolic():
+    """L1 penalty of one weight: :math:`|w|`."""
+    return sp.Abs(w)
+
+
+@_penalty(
+    grad=_l1_grad,
+    symbolic=_l1_symbolic,
+    estimates="added to a negative log-likelihood: the MAP estimate under a Laplace prior "
+    "(the lasso); exact zeros for small effects",
+    bounded_gradient=True,
+    chapter="regularisation/map-priors",
+    formula=r"|w|",
+    gradients=(r"\operatorname{sign}(w)",),
+)
 def l1_penalty(w):
     r"""L1 (lasso) penalty.
 
@@ -67,10 +81,13 @@ def l1_penalty(w):
     ----------
     w : array_like
         Weights, any shape.
+    reduction : {"sum", "mean", "none"}, default "sum"
+        ``"none"`` returns the penalty of each weight.
 
     Returns
     -------
-    numpy.float64
+    numpy.float64 or ndarray
+        The penalty of ``w`` (float64), or one value per weight for ``"none"``.
 
     Examples
     --------
@@ -80,7 +97,7 @@ def l1_penalty(w):
     >>> l1_penalty.grad([3.0, -4.0, 0.0])
     array([ 1., -1.,  0.])
     """
-    return np.float64(np.abs(as_float_array(w, "w")).sum())
+    return np.abs(as_float_array(w, "w"))
 
 
 # ------------------------------------------------------------------- L2
@@ -91,7 +108,21 @@ def _l2_grad(w):
     return as_float_array(w, "w").copy()
 
 
-@_with_derivatives(grad=_l2_grad, symbolic=lambda: w**2 / 2)
+def _l2_symbolic():
+    """L2 penalty of one weight: :math:`w^2/2`."""
+    return w**2 / 2
+
+
+@_penalty(
+    grad=_l2_grad,
+    symbolic=_l2_symbolic,
+    estimates="added to a negative log-likelihood: the MAP estimate under a Gaussian prior "
+    "(ridge regression, weight decay)",
+    bounded_gradient=False,
+    chapter="regularisation/map-priors",
+    formula=r"\tfrac12 w^2",
+    gradients=(r"w",),
+)
 def l2_penalty(w):
     r"""L2 (ridge, weight-decay) penalty.
 
@@ -101,10 +132,13 @@ def l2_penalty(w):
     ----------
     w : array_like
         Weights, any shape.
+    reduction : {"sum", "mean", "none"}, default "sum"
+        ``"none"`` returns the penalty of each weight.
 
     Returns
     -------
-    numpy.float64
+    numpy.float64 or ndarray
+        The penalty of ``w`` (float64), or one value per weight for ``"none"``.
 
     Examples
     --------
@@ -115,7 +149,7 @@ def l2_penalty(w):
     array([ 3., -4.])
     """
     w = as_float_array(w, "w")
-    return np.float64(0.5 * np.dot(w.ravel(), w.ravel()))
+    return 0.5 * (w * w)
 
 
 # ----------------------------------------------------------- elastic net
@@ -133,7 +167,17 @@ def _elastic_net_symbolic():
     return s.alpha * (rho * sp.Abs(w) + (1 - rho) * w**2 / 2)
 
 
-@_with_derivatives(grad=_elastic_net_grad, symbolic=_elastic_net_symbolic)
+@_penalty(
+    grad=_elastic_net_grad,
+    symbolic=_elastic_net_symbolic,
+    parameters={"alpha": s.alpha, "l1_ratio": rho},
+    estimates="added to a negative log-likelihood: the MAP estimate under a prior "
+    "proportional to exp(-P(w)), between the lasso and ridge",
+    bounded_gradient=False,
+    chapter="regularisation/elastic-net",
+    formula=r"\alpha\Big(\rho\,|w| + \frac{1 - \rho}{2}\,w^2\Big)",
+    gradients=(r"\alpha\big(\rho\operatorname{sign}(w) + (1 - \rho)\,w\big)",),
+)
 def elastic_net_penalty(w, *, alpha=1.0, l1_ratio=0.5):
     r"""Elastic-net penalty in scikit-learn's parameterisation (``ElasticNet``).
 
@@ -154,10 +198,13 @@ def elastic_net_penalty(w, *, alpha=1.0, l1_ratio=0.5):
         Overall strength, :math:`\alpha \ge 0`.
     l1_ratio : float, default 0.5
         Share :math:`\rho \in [0, 1]` of the L1 term.
+    reduction : {"sum", "mean", "none"}, default "sum"
+        ``"none"`` returns the penalty of each weight.
 
     Returns
     -------
-    numpy.float64
+    numpy.float64 or ndarray
+        The penalty of ``w`` (float64), or one value per weight for ``"none"``.
 
     Examples
     --------
@@ -169,9 +216,7 @@ def elastic_net_penalty(w, *, alpha=1.0, l1_ratio=0.5):
     """
     alpha, l1_ratio = _elastic_net_params(alpha, l1_ratio)
     w = as_float_array(w, "w")
-    l1 = np.abs(w).sum()
-    half_sq = 0.5 * np.dot(w.ravel(), w.ravel())
-    return np.float64(alpha * (l1_ratio * l1 + (1.0 - l1_ratio) * half_sq))
+    return alpha * (l1_ratio * np.abs(w) + (1.0 - l1_ratio) * 0.5 * (w * w))
 
 
 # ------------------------------------------------------ proximal operators

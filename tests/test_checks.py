@@ -199,3 +199,60 @@ def test_proximal_gradient_fixed_steps_and_non_convergence():
         proximal_gradient(lambda w: w - 4.0, lambda v, eta: v, [0.0], lr=0.25, steps=3, tol=1e-12)
     with pytest.raises(ValueError, match="lr"):
         proximal_gradient(lambda w: w, lambda v, eta: v, [0.0], lr=0.0, steps=1)
+
+
+# ------------------------------------------------- the registry with two inputs
+
+
+@pytest.fixture
+def two_input_loss():
+    """A throwaway loss with two differentiable inputs, (u - v)^2 w, registered for one test."""
+    import sympy as sp
+
+    from lossbook import LOSSES
+    from lossbook._registry import Argument, register_loss
+    from lossbook._validation import check_pair
+
+    su, sv = sp.symbols("u v", real=True)
+
+    def grad(y_true, u, v, *, wrong=False):
+        y, a = check_pair(y_true, u, ("y_true", "u"))
+        _, b = check_pair(y_true, v, ("y_true", "v"))
+        d_u = 2 * (a - b) * y
+        return d_u, (d_u if wrong else -d_u)  # wrong=True: a sign error in d/dv
+
+    @register_loss(
+        family="regression", chapter="regression/none", estimates="-", bounded_gradient=False,
+        arguments=(Argument("y_true", sp.Symbol("y"), domain="weights"),
+                   Argument("u", su, differentiable=True, domain="real"),
+                   Argument("v", sv, differentiable=True, domain="real")),
+        parameters={"wrong": None}, formula="(u - v)^2 y", gradients=("2(u - v) y", "-2(u - v) y"),
+        grad=grad, symbolic=lambda: (su - sv) ** 2 * sp.Symbol("y"))
+    def weighted_gap(y_true, u, v, *, wrong=False):
+        """Test loss."""
+        y, a = check_pair(y_true, u, ("y_true", "u"))
+        _, b = check_pair(y_true, v, ("y_true", "v"))
+        return (a - b) ** 2 * y
+
+    try:
+        yield weighted_gap
+    finally:
+        del LOSSES["weighted_gap"]
+
+
+def test_two_input_grad_is_a_tuple_and_mean_divides_by_the_count(two_input_loss):
+    y, a, b = np.array([1.0, 2.0, 0.5]), np.array([0.3, -1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    d_u, d_v = two_input_loss.grad(y, a, b)
+    np.testing.assert_array_equal(d_u, 2 * (a - b) * y)
+    np.testing.assert_array_equal(d_v, -2 * (a - b) * y)
+    mean_u, mean_v = two_input_loss.grad(y, a, b, reduction="mean")
+    np.testing.assert_array_equal(mean_u, d_u / 3)
+    np.testing.assert_array_equal(mean_v, d_v / 3)
+    assert two_input_loss(y, a, b) == pytest.approx(np.mean((a - b) ** 2 * y), rel=1e-15)
+
+
+def test_gradient_check_checks_every_differentiable_input(two_input_loss):
+    y, a, b = np.array([1.0, 2.0, 0.5]), np.array([0.3, -1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    assert gradient_check(two_input_loss, y, a, b) < 1e-8
+    # A sign error in the second gradient alone is caught.
+    assert gradient_check(two_input_loss, y, a, b, wrong=True) > 0.5

@@ -33,59 +33,21 @@ from lossbook.classification import (
     sigmoid,
     softmax,
 )
+from tests import mpmath_harness as harness
 from tests.cases import CASES
 
 BINARY_ON_LOGITS = [binary_cross_entropy_with_logits, focal, quality_focal]
 SIGNED = [hinge, exponential]
 
 
-def _reference_derivative(func, x, step):
-    """d func / dx in mpmath with a step of ``step * |x|`` (mpmath's default at x = 0)."""
-    if x == 0:
-        return mp.diff(func, x)
-    return mp.diff(func, x, h=abs(x) * step)
-
-
-def assert_matches_mpmath(loss, y_true, y_pred, params, *, element_ndim=0, rtol=1e-14,
-                          dps=60):
+def assert_matches_mpmath(loss, y_true, y_pred, params, *, rtol=1e-14, dps=60):
     """Values and gradients of ``loss`` against the case's mpmath reference.
 
     Unlike the contract test, the derivative step is 10^(-dps/4) |x|: at ``dps=400``
     it resolves the slope of a loss of size 1 at p = 1e-300 and a singularity 1e-16
     away from p, which a step of 1e-20 |p| at 50 digits cannot.
     """
-    step = mp.mpf(10) ** (-dps // 4)
-    reference = CASES[loss.__name__].reference
-    values = loss(y_true, y_pred, reduction="none", **params).reshape(-1)
-    grads = loss.grad(y_true, y_pred, **params)
-    if element_ndim:
-        targets = [[mp.mpf(float(v)) for v in row] for row in y_true.reshape(-1, y_true.shape[-1])]
-        rows = y_pred.reshape(-1, y_pred.shape[-1])
-        grads = grads.reshape(rows.shape)
-    else:
-        targets = [mp.mpf(float(v)) for v in y_true.reshape(-1)]
-        rows = y_pred.reshape(-1)
-        grads = grads.reshape(-1)
-    with mp.workdps(dps):
-        for k, (target, pred) in enumerate(zip(targets, rows, strict=True)):
-            if element_ndim:
-                row = [mp.mpf(float(v)) for v in pred]
-                expected = float(reference(target, row, params))
-
-                def along(j, v, target=target, row=row):
-                    return reference(target, row[:j] + [v] + row[j + 1:], params)
-
-                expected_grad = np.array([
-                    float(_reference_derivative(lambda v, j=j: along(j, v), row[j], step))
-                    for j in range(len(row))])
-            else:
-                x = mp.mpf(float(pred))
-                expected = float(reference(target, x, params))
-                expected_grad = float(_reference_derivative(
-                    lambda v, target=target: reference(target, v, params), x, step))
-            assert abs(values[k] - expected) <= rtol * abs(expected) + 1e-300, (k, target, pred)
-            assert np.all(np.abs(grads[k] - expected_grad) <= rtol * np.abs(expected_grad)
-                          + 1e-300), (k, target, pred, grads[k], expected_grad)
+    harness.assert_matches_mpmath(loss, (y_true, y_pred), params, rtol=rtol, dps=dps)
 
 
 def _grid(targets, predictions):
@@ -149,7 +111,7 @@ def test_cross_entropy_with_class_indices_against_mpmath(label_smoothing):
             cross_entropy(indices, logits, label_smoothing=label_smoothing, reduction="none"),
             cross_entropy(one_hot, logits, label_smoothing=label_smoothing, reduction="none"))
         assert_matches_mpmath(cross_entropy, one_hot, logits,
-                              {"label_smoothing": label_smoothing}, element_ndim=1)
+                              {"label_smoothing": label_smoothing})
 
 
 def test_cross_entropy_with_many_classes_and_a_dominant_logit():
@@ -315,16 +277,11 @@ def test_full_label_smoothing_is_the_uniform_target():
 
 
 def _torchvision_focal(y, z, alpha, gamma):
-    """torchvision.ops.sigmoid_focal_loss for one element, line by line, at 60 digits."""
+    """torchvision.ops.sigmoid_focal_loss for one element at 60 digits: the focal case's
+    line-by-line reference (tests/cases/classification.py), the one copy of it."""
     with mp.workdps(60):
-        y, z = mp.mpf(y), mp.mpf(z)
-        p = 1 / (1 + mp.exp(-z))
-        ce_loss = -(y * mp.log(p) + (1 - y) * mp.log(1 - p))
-        p_t = p * y + (1 - p) * (1 - y)
-        loss = ce_loss * (1 - p_t) ** gamma
-        if alpha >= 0:
-            loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-        return float(loss)
+        return float(CASES["focal"].reference(mp.mpf(y), mp.mpf(z),
+                                              {"alpha": alpha, "gamma": gamma}))
 
 
 @pytest.mark.parametrize(("y", "z", "alpha", "gamma"), [

@@ -262,9 +262,12 @@ def test_symmetric_losses_ignore_the_sign_of_the_residual(data, threshold):
 @given(data=pairs, q=levels)
 def test_quantile_mirror_and_median(data, q):
     y_true, y_pred = data
+    # 1 - (1 - q) differs from q by up to half an ulp of 1, i.e. a relative
+    # error of eps / (2 min(q, 1 - q)) in the smaller of the two slopes.
+    level_rtol = 4 * np.finfo(float).eps / min(q, 1 - q)
     np.testing.assert_allclose(quantile(y_true, y_pred, q=q, reduction="none"),
                                quantile(y_pred, y_true, q=1 - q, reduction="none"),
-                               rtol=1e-14, atol=0)
+                               rtol=max(1e-14, level_rtol), atol=0)
     np.testing.assert_allclose(quantile(y_true, y_pred, q=0.5, reduction="none"),
                                mae(y_true, y_pred, reduction="none") / 2, rtol=1e-15, atol=0)
 
@@ -288,5 +291,8 @@ def test_log_cosh_textbook_bounds(data):
     value = log_cosh(y_true, y_pred, reduction="none")
     abs_r = mae(y_true, y_pred, reduction="none")
     slack = 1 + 1e-15
-    assert np.all(value <= slack * np.minimum(abs_r, mse(y_true, y_pred, reduction="none") / 2))
+    # r^2 / 2 below the smallest normal double is rounded to the subnormal spacing.
+    tiny = np.finfo(float).tiny
+    assert np.all(value <= slack * np.minimum(abs_r, mse(y_true, y_pred, reduction="none") / 2)
+                  + tiny)
     assert np.all(value * slack >= abs_r - np.log(2.0))

@@ -85,8 +85,13 @@ def test_symbolic_per_weight_penalty_sums_to_the_penalty(penalty, params, symbol
     np.testing.assert_allclose(grad, penalty.grad(weights, **params), rtol=1e-14)
 
 
-def test_not_registered_as_losses():
-    assert not {p.__name__ for p in PENALTIES} & set(lossbook.LOSSES)
+def test_registered_as_penalties_summed_by_default():
+    """Issue 12: the penalties are in LOSSES, family "penalty", and still return the sum."""
+    w = np.array([3.0, -4.0, 0.5])
+    for penalty in PENALTIES:
+        assert lossbook.LOSSES[penalty.__name__] is penalty
+        assert penalty.info.family == "penalty" and penalty.info.argument_names == ("w",)
+        assert penalty(w) == penalty(w, reduction="sum") == np.sum(penalty(w, reduction="none"))
 
 
 # ------------------------------------------------------- scikit-learn ElasticNet

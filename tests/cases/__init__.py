@@ -9,7 +9,7 @@ written from the textbook formula, independently of ``lossbook``'s numpy code.
 import importlib
 import pkgutil
 
-from ._case import LossCase, elementwise_symbolic
+from ._case import LossCase, split, symbolic_values_and_grads
 
 CASES = {}
 for _module in pkgutil.iter_modules(__path__):
@@ -20,4 +20,4 @@ for _module in pkgutil.iter_modules(__path__):
             raise RuntimeError(f"test cases defined twice: {sorted(_clash)}")
         CASES.update(_cases)
 
-__all__ = ["CASES", "LossCase", "elementwise_symbolic"]
+__all__ = ["CASES", "LossCase", "split", "symbolic_values_and_grads"]

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 import lossbook
-from lossbook.boxes import BOX_PRED_SYMBOLS, BOX_TRUE_SYMBOLS, CIOU_ALPHA
+from lossbook.boxes import CIOU_ALPHA
 
 from ._case import LossCase
 
@@ -171,10 +171,11 @@ def _stress_pairs():
     return np.array(targets), np.array(predictions), {}
 
 
-def _box_symbolic(loss, y_true, y_pred, params):
-    """Values and gradients from ``loss.symbolic()``; CIoU's alpha substituted after diff."""
+def _ciou_symbolic(loss, y_true, y_pred, params):
+    """Values and gradients from ``ciou_loss.symbolic()``, alpha substituted after diff."""
     expr = loss.symbolic()
-    symbols = [*BOX_TRUE_SYMBOLS, *BOX_PRED_SYMBOLS]
+    true_symbols, pred_symbols = (a.component_symbols() for a in loss.info.arguments)
+    symbols = [*true_symbols, *pred_symbols]
     columns = [*np.moveaxis(y_true, -1, 0), *np.moveaxis(y_pred, -1, 0)]
     if CIOU_ALPHA in expr.free_symbols:
         v = sp.diff(expr, CIOU_ALPHA)  # the loss is linear in alpha
@@ -183,19 +184,25 @@ def _box_symbolic(loss, y_true, y_pred, params):
         columns.append(sp.lambdify(symbols, alpha, "numpy", cse=True)(*columns))
         symbols.append(CIOU_ALPHA)
     # One lambdify with common subexpressions: printing Max/Min derivatives term by term is slow.
-    evaluate = sp.lambdify(symbols, [expr, *(sp.diff(expr, s) for s in BOX_PRED_SYMBOLS)],
+    evaluate = sp.lambdify(symbols, [expr, *(sp.diff(expr, s) for s in pred_symbols)],
                            "numpy", cse=True)
     values, *grads = (np.broadcast_to(r, y_pred.shape[:-1]) for r in evaluate(*columns))
     return values, np.stack(grads, axis=-1)
 
 
-def _case(reference, fd_objective=None):
+def _integer_pairs(rng):
+    """The sample scaled by 10 and rounded: integer corners, positive sizes (>= 5)."""
+    boxes_true, boxes_pred, params = _sample(rng)
+    return np.rint(10 * boxes_true).astype(np.int64), np.rint(10 * boxes_pred).astype(np.int64), {}
+
+
+def _case(reference, fd_objective=None, symbolic=None):
     return LossCase(
         sample=_sample,
         stress=_stress_pairs,
         reference=reference,
-        symbolic=_box_symbolic,
-        element_ndim=1,
+        symbolic=symbolic,
+        integers=_integer_pairs,
         fd_objective=fd_objective,
     )
 
@@ -204,5 +211,6 @@ CASES = {
     "iou_loss": _case(_iou_reference),
     "giou_loss": _case(_giou_reference),
     "diou_loss": _case(_diou_reference),
-    "ciou_loss": _case(_ciou_reference_frozen_at(_stress_pairs), _ciou_with_alpha_frozen),
+    "ciou_loss": _case(_ciou_reference_frozen_at(_stress_pairs), _ciou_with_alpha_frozen,
+                       _ciou_symbolic),
 }

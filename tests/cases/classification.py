@@ -11,10 +11,6 @@ import math
 
 import mpmath as mp
 import numpy as np
-import sympy as sp
-
-from lossbook import symbols as s
-from lossbook.classification import class_symbols, epsilon, w_pos
 
 from ._case import LossCase
 
@@ -87,38 +83,6 @@ def _cross_entropy_reference(target, logits, params):
                         for t, zi in zip(target, logits, strict=True))
 
 
-def _scalar_symbolic(prediction, make_expression=None, **param_symbols):
-    """Evaluator for an elementwise ``symbolic()`` in ``s.y`` and ``prediction``.
-
-    ``param_symbols`` maps a keyword parameter to its symbol; ``make_expression``
-    builds the expression from the loss when ``loss.symbolic()`` is not enough.
-    """
-
-    def evaluate(loss, y_true, y_pred, params):
-        expr = loss.symbolic() if make_expression is None else make_expression(loss)
-        args = [s.y, prediction, *param_symbols.values()]
-        extra = [np.full_like(y_pred, params[name]) for name in param_symbols]
-        value_fn = sp.lambdify(args, expr, "numpy")
-        grad_fn = sp.lambdify(args, sp.diff(expr, prediction), "numpy")
-        values = np.broadcast_to(value_fn(y_true, y_pred, *extra), y_pred.shape)
-        grads = np.broadcast_to(grad_fn(y_true, y_pred, *extra), y_pred.shape)
-        return values, grads
-
-    return evaluate
-
-
-def _cross_entropy_symbolic(loss, y_true, y_pred, params):
-    n, k = y_pred.shape
-    expr = loss.symbolic(k=k, smoothed=True)
-    targets, logits = class_symbols(k)
-    args = [*targets, *logits, epsilon]
-    columns = [*y_true.T, *y_pred.T, np.full(n, params["label_smoothing"])]
-    values = sp.lambdify(args, expr, "numpy")(*columns)
-    grads = [np.broadcast_to(sp.lambdify(args, sp.diff(expr, zj), "numpy")(*columns), (n,))
-             for zj in logits]
-    return values, np.stack(grads, axis=-1)
-
-
 def _soft_targets(rng, shape):
     """Targets in [0, 1]: a third hard zeros/ones, the rest uniform."""
     y = rng.uniform(size=shape)
@@ -142,6 +106,12 @@ def _quality_focal_sample(rng):
     y = _soft_targets(rng, (5, 3))
     z = rng.normal(scale=2.0, size=(5, 3))
     return y, z, {"beta": 2.0}
+
+
+def _cross_entropy_integers(rng):
+    """Class indices and integer logits."""
+    return rng.integers(0, 4, size=5), np.rint(rng.normal(scale=3.0, size=(5, 4))).astype(int), {
+        "label_smoothing": 0.1}
 
 
 def _cross_entropy_sample(rng):
@@ -196,47 +166,41 @@ CASES = {
         sample=lambda rng: (_soft_targets(rng, (5, 3)), rng.uniform(0.05, 0.95, size=(5, 3)), {}),
         stress=_bce_stress,
         reference=_bce_reference,
-        symbolic=_scalar_symbolic(s.y_hat),
     ),
     "binary_cross_entropy_with_logits": LossCase(
         sample=lambda rng: (_soft_targets(rng, (5, 3)), rng.normal(scale=3.0, size=(5, 3)),
                             {"pos_weight": 2.5}),
         stress=lambda: (*_grid(STRESS_TARGETS, [-1e4, *STRESS_LOGITS, 1e4]), {"pos_weight": 2.5}),
         reference=_bce_logits_reference,
-        symbolic=_scalar_symbolic(s.z, lambda loss: loss.symbolic(weighted=True),
-                                  pos_weight=w_pos),
+        symbolic_options={"weighted": True},
     ),
     "cross_entropy": LossCase(
         sample=_cross_entropy_sample,
         stress=lambda: (np.array(CE_STRESS_TARGETS), np.array(CE_STRESS_LOGITS),
                         {"label_smoothing": 0.1}),
         reference=_cross_entropy_reference,
-        symbolic=_cross_entropy_symbolic,
-        element_ndim=1,
+        symbolic_options={"smoothed": True},
+        integers=_cross_entropy_integers,
     ),
     "hinge": LossCase(
         sample=_hinge_sample,
         stress=lambda: (*_grid([-1.0, 1.0], HINGE_STRESS_SCORES), {"margin": 1.0}),
         reference=lambda y, score, params: max(mp.mpf(0), params["margin"] - y * score),
-        symbolic=_scalar_symbolic(s.y_hat, margin=s.margin),
     ),
     "exponential": LossCase(
         sample=lambda rng: (_signed_labels(rng, (5, 3)), rng.normal(size=(5, 3)), {}),
         stress=lambda: (*_grid([-1.0, 1.0], EXPONENTIAL_STRESS_SCORES), {}),
         reference=lambda y, score, params: mp.exp(-y * score),
-        symbolic=_scalar_symbolic(s.y_hat),
     ),
     "focal": LossCase(
         sample=lambda rng: (_soft_targets(rng, (5, 3)), rng.normal(scale=2.0, size=(5, 3)),
                             {"alpha": 0.25, "gamma": 2.0}),
         stress=lambda: (*_grid(STRESS_TARGETS, STRESS_LOGITS), {"alpha": 0.25, "gamma": 2.0}),
         reference=_focal_reference,
-        symbolic=_scalar_symbolic(s.z, alpha=s.alpha, gamma=s.gamma),
     ),
     "quality_focal": LossCase(
         sample=_quality_focal_sample,
         stress=lambda: (*_grid(STRESS_TARGETS, STRESS_LOGITS), {"beta": 2.0}),
         reference=_quality_focal_reference,
-        symbolic=_scalar_symbolic(s.z, beta=s.beta),
     ),
 }

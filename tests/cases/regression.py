@@ -3,9 +3,7 @@
 import mpmath as mp
 import numpy as np
 
-from lossbook import symbols as s
-
-from ._case import LossCase, elementwise_symbolic
+from ._case import LossCase
 
 
 def _normal_pairs(rng):
@@ -67,31 +65,26 @@ CASES = {
         sample=lambda rng: (*_normal_pairs(rng), {}),
         stress=lambda: (*_residual_grid(STRESS_RESIDUALS), {}),
         reference=lambda y, p, params: (p - y) ** 2,
-        symbolic=elementwise_symbolic(),
     ),
     "mae": LossCase(
         sample=lambda rng: (*_pairs_away_from_kink(rng), {}),
         stress=lambda: (*_residual_grid(STRESS_RESIDUALS), {}),
         reference=lambda y, p, params: abs(p - y),
-        symbolic=elementwise_symbolic(),
     ),
     "smooth_l1": LossCase(
         sample=lambda rng: (*_pairs_away_from_kink(rng), {"beta": 0.8}),
         stress=lambda: (*_residual_grid(STRESS_RESIDUALS + _around(2.5)), {"beta": 2.5}),
         reference=_smooth_l1_reference,
-        symbolic=elementwise_symbolic(beta=s.beta),
     ),
     "huber": LossCase(
         sample=lambda rng: (*_pairs_away_from_kink(rng), {"delta": 1.3}),
         stress=lambda: (*_residual_grid(STRESS_RESIDUALS + _around(0.5)), {"delta": 0.5}),
         reference=_huber_reference,
-        symbolic=elementwise_symbolic(delta=s.delta),
     ),
     "quantile": LossCase(
         sample=lambda rng: (*_pairs_away_from_kink(rng), {"q": 0.3}),
         stress=lambda: (*_residual_grid(STRESS_RESIDUALS), {"q": 0.9}),
         reference=_quantile_reference,
-        symbolic=elementwise_symbolic(q=s.q),
     ),
     "log_cosh": LossCase(
         sample=lambda rng: (*_normal_pairs(rng), {}),
@@ -100,6 +93,5 @@ CASES = {
             {},
         ),
         reference=_log_cosh_reference,
-        symbolic=elementwise_symbolic(),
     ),
 }

@@ -1,0 +1,200 @@
+r"""Extra-precise building blocks for losses that cancel near their minimum.
+
+Double-double arithmetic (a value held as an unevaluated sum ``hi + lo`` of two
+float64, about 106 bits; Dekker, 1971) and a few series. The noise-model
+losses use them where the float64 formula loses every digit: ``exp(x) - y``
+when the prediction is nearly right, ``v - r**2`` in the Gaussian NLL's
+variance gradient, ``log 2 - z**2`` in the CRPS's scale gradient. Everything
+works elementwise on float64 arrays; nothing here validates its input.
+"""
+
+from fractions import Fraction
+from math import factorial
+
+import numpy as np
+
+_SPLITTER = 134217729.0  # 2**27 + 1: splits a double into two 26-bit halves
+_LN2 = Fraction("0.693147180559945309417232121458176568075500134360255254120680009493")
+#: log 2 as a double-double
+LN2_HI = float(_LN2)
+LN2_LO = float(_LN2 - Fraction(LN2_HI))
+# log 2 in three parts for the argument reduction: k * _LN2_A is exact for |k| < 2**11.
+_LN2_A = float(Fraction(round(_LN2 * 2**42), 2**42))
+_LN2_B = float(_LN2 - Fraction(_LN2_A))
+_LN2_C = float(_LN2 - Fraction(_LN2_A) - Fraction(_LN2_B))
+_INV_FACT = [Fraction(1, factorial(n)) for n in range(30)]
+_INV_FACT_HI = [float(f) for f in _INV_FACT]
+_INV_FACT_LO = [float(f - Fraction(h)) for f, h in zip(_INV_FACT, _INV_FACT_HI, strict=True)]
+_EXPM1_TERMS = 24  # 0.35**24 / 24! < 1e-34
+
+
+def two_sum(a, b):
+    """``a + b`` exactly, as ``(s, err)`` (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def fast_two_sum(a, b):
+    """``a + b`` exactly when ``|a| >= |b|``, as ``(s, err)``."""
+    s = a + b
+    return s, b - (s - a)
+
+
+def _split(a):
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def two_prod(a, b):
+    """``a * b`` exactly, as ``(p, err)`` (Dekker); valid for ``|a|, |b| < 1e300``."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def dd_mul(a_hi, a_lo, b_hi, b_lo):
+    """Product of two double-doubles."""
+    p, e = two_prod(a_hi, b_hi)
+    return fast_two_sum(p, e + (a_hi * b_lo + a_lo * b_hi))
+
+
+def dd_add(a_hi, a_lo, b_hi, b_lo):
+    """Sum of two double-doubles."""
+    s, e = two_sum(a_hi, b_hi)
+    return fast_two_sum(s, e + (a_lo + b_lo))
+
+
+def _expm1_dd(r_hi, r_lo):
+    """``exp(r) - 1`` as a double-double, for ``|r| <= 0.35`` (Taylor series, Horner)."""
+    acc_hi = np.full_like(r_hi, _INV_FACT_HI[_EXPM1_TERMS])
+    acc_lo = np.full_like(r_hi, _INV_FACT_LO[_EXPM1_TERMS])
+    for n in range(_EXPM1_TERMS - 1, 0, -1):
+        acc_hi, acc_lo = dd_mul(acc_hi, acc_lo, r_hi, r_lo)
+        acc_hi, acc_lo = dd_add(acc_hi, acc_lo, _INV_FACT_HI[n], _INV_FACT_LO[n])
+    return dd_mul(acc_hi, acc_lo, r_hi, r_lo)
+
+
+def exp_minus(x, y):
+    """``exp(x) - y`` to nearly full relative accuracy, also when ``exp(x) ≈ y > 0``.
+
+    Where the two are within 1/16 of each other, ``exp(x)`` is formed in
+    double-double: ``x = k log 2 + r`` with ``r`` exact to 106 bits, ``exp(r) - 1``
+    from its Taylor series, and the difference scaled by ``2**k`` only at the end.
+    """
+    with np.errstate(over="ignore"):
+        out = np.exp(x) - y
+    # Beyond |exp(x) - y| = y / 16 the float64 difference loses at most 5 bits.
+    near = (y > 0) & (np.abs(out) < 0.0625 * y)
+    if np.any(near):
+        xn, yn = x[near], y[near]
+        k = np.rint(xn / LN2_HI)
+        r_hi = xn - k * _LN2_A  # exact: k * _LN2_A is exact and close to xn
+        p_hi, p_lo = two_prod(k, _LN2_B)
+        r_hi, r_lo = two_sum(r_hi, -p_hi)
+        r_hi, r_lo = fast_two_sum(r_hi, r_lo - p_lo - k * _LN2_C)
+        e_hi, e_lo = _expm1_dd(r_hi, r_lo)
+        ki = k.astype(np.int64)
+        a_hi, a_lo = two_sum(1.0, -np.ldexp(yn, -ki))  # 1 - y / 2**k, exactly
+        s_hi, s_lo = dd_add(a_hi, a_lo, e_hi, e_lo)
+        out[near] = np.ldexp(s_hi + s_lo, ki)
+    return out
+
+
+def x_minus_log1p(d):
+    r"""``d - log(1 + d)`` for ``d > -1``, accurate also for tiny ``|d|`` (series below 1/4)."""
+    out = np.empty_like(d)
+    small = np.abs(d) < 0.25
+    ds = d[small]
+    acc = np.zeros_like(ds)
+    for k in range(30, 1, -1):  # sum_{k>=2} (-d)^k / k, |d| < 1/4: 0.25**30 / 30 < 1e-19
+        acc = acc * (-ds) + 1.0 / k
+    out[small] = acc * ds * ds
+    out[~small] = d[~small] - np.log1p(d[~small])
+    return out
+
+
+def expm1_minus_x_over_x2(x):
+    r"""``(exp(x) - 1 - x) / x**2``, accurate near 0 (series for ``|x| < 1``)."""
+    out = np.empty_like(x)
+    small = np.abs(x) < 1.0
+    xs = x[small]
+    acc = np.zeros_like(xs)
+    for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
+        acc = acc * xs + _INV_FACT_HI[k + 2]
+    out[small] = acc
+    xl = x[~small]
+    with np.errstate(over="ignore"):
+        out[~small] = (np.expm1(xl) - xl) / xl / xl
+    return out
+
+
+# ------------------------------------------------ the Tweedie deviance's forms
+_SERIES_TERMS = 26
+
+
+def _half_deviance_series(u, b):
+    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
+    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
+    coeffs, total = [], 0.0
+    for k in range(_SERIES_TERMS):
+        total = 1.0 + b * total
+        coeffs.append(total / factorial(k + 2))
+    acc = np.zeros_like(u)
+    for c in reversed(coeffs):
+        acc = acc * u + c
+    return u * u * acc
+
+
+def power_dd(x, exponent):
+    """x ** (hi + lo) for an exponent held as a double-double (1 - p, 2 - p are not always
+    exact in float64, and their rounding error would be amplified by log x)."""
+    hi, lo = exponent
+    out = np.power(x, hi)
+    return out * (1.0 + lo * np.log(x)) if lo != 0.0 else out
+
+
+def tweedie_half_deviance(y, mu, p):
+    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
+    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
+    a, b = a_dd[0], b_dd[0]
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        ratio = y / mu
+        normal = (ratio > 1e-300) & (ratio < 1e300)
+        u = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(y) - np.log(mu))
+        d = (y - mu) / mu
+        u = np.where(np.abs(d) < 0.5, np.log1p(np.where(np.abs(d) < 0.5, d, 0.0)), u)
+        out = np.empty_like(y)
+        series = np.abs(u) * max(1.0, abs(b)) <= 1.0
+        half = power_dd(mu[series], (0.5 * b, 0.5 * b_dd[1]))
+        out[series] = (half * _half_deviance_series(u[series], b)) * half
+        rest = ~series
+        ys, ms, us = y[rest], mu[rest], u[rest]
+        ma = power_dd(ms, a_dd)
+        # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
+        bu = b * us
+        if b == 0.0:
+            big_b = us
+        else:
+            mb = power_dd(ms, b_dd)
+            big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
+                             (power_dd(ys, b_dd) - mb) / b)
+        t2 = ma * (ys - ms)
+        if a != 0.0:
+            f2 = (big_b - t2) / a
+            err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
+        else:
+            f2 = err2 = np.full_like(ys, np.inf)
+        # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
+        if b > 0.0:
+            au = a * us
+            t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
+            s3 = t3 + ys * (us - 1.0) + ms
+            f3 = ma * s3 / b
+            err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
+        else:
+            f3 = err3 = np.full_like(ys, np.inf)
+        out[rest] = np.where(err3 < err2, f3, f2)
+    return np.where(np.isnan(out), np.inf, out)

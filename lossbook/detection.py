@@ -1,0 +1,527 @@
+r"""The focal family of the detection part: focal, quality focal, distribution focal
+and varifocal losses.
+
+(The box losses of the same part are in :mod:`lossbook.boxes`.)
+
+The focal, quality focal and varifocal losses are binary cross-entropy on
+logits, re-weighted: the focal loss (RetinaNet, Lin et al., 2017) by
+:math:`\alpha_t (1 - p_t)^\gamma`, the quality focal loss (Generalized Focal
+Loss, Li et al., 2020) by :math:`|y - \sigma(z)|^\beta` for a continuous
+quality target, and the varifocal loss (VarifocalNet, Zhang et al., 2021) by the
+IoU target on positives and :math:`\alpha\,|\sigma(z) - q|^\gamma` on background.
+The distribution focal loss (the second loss Li et al. introduce beside QFL)
+treats each box edge as a discrete distribution over integer bins and pushes
+its mass onto the two bins around the continuous target. All use the stable
+logit numerics of :mod:`lossbook.logits`.
+"""
+
+import numpy as np
+import sympy as sp
+
+from . import symbols as s
+from ._registry import Argument, register_loss
+from ._validation import as_float_array, check_pair, check_probabilities, check_scalar
+from .logits import (
+    bce_logits_values,
+    complement_sums,
+    exp_minus_abs,
+    logit_residual,
+    sigmoid_pair,
+    softmax_parts,
+    softplus_pair,
+    symbolic_sigmoid,
+    targets_and_logits,
+)
+
+__all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
+
+_LOGIT_ARGS = (Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or soft"),
+               Argument("logits", s.z, differentiable=True, domain="real logits"))
+_QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU; 0 = background)"),
+                 _LOGIT_ARGS[1])
+
+
+def _focal_inputs(y_true, logits, alpha, gamma):
+    y, z = targets_and_logits(y_true, logits)
+    alpha = check_scalar(alpha, "alpha", high=1.0)
+    gamma = check_scalar(gamma, "gamma", low=0.0)
+    # alpha < 0 switches the class weighting off, as in torchvision.
+    alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y) if alpha >= 0 else 1.0
+    return y, z, gamma, alpha_t
+
+
+def _focal_miss(y, sig_pos, sig_neg):
+    """1 - p_t = y (1 - p) + (1 - y) p: two non-negative terms, no cancellation."""
+    return y * sig_neg + (1.0 - y) * sig_pos
+
+
+def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
+    r"""Gradient of the sum-reduced :func:`focal` with respect to the logits.
+
+    With :math:`u = 1 - p_t` and :math:`u' = (1 - 2y)\sigma(z)\sigma(-z)`:
+    :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
+    where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
+    """
+    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
+    tail = exp_minus_abs(z)
+    sig_pos, sig_neg = sigmoid_pair(z, tail)
+    miss = _focal_miss(y, sig_pos, sig_neg)
+    # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
+    # where u is one of the two factors and r is the other one.
+    ratio = np.divide(sig_pos * sig_neg, miss, out=np.where(y >= 0.5, sig_pos, sig_neg),
+                      where=miss > 0)
+    inner = logit_residual(y, sig_pos, sig_neg) + gamma * (1.0 - 2.0 * y) * ratio * (
+        bce_logits_values(y, z, tail))
+    return alpha_t * miss**gamma * inner
+
+
+def _focal_symbolic():
+    r"""One element of :func:`focal` (with the :math:`\alpha_t` weight) in the logit ``z``."""
+    p = symbolic_sigmoid(s.z)
+    ce = -(s.y * sp.log(p) + (1 - s.y) * sp.log(1 - p))
+    p_t = p * s.y + (1 - p) * (1 - s.y)
+    alpha_t = s.alpha * s.y + (1 - s.alpha) * (1 - s.y)
+    return alpha_t * ce * (1 - p_t) ** s.gamma
+
+
+@register_loss(
+    grad=_focal_grad,
+    symbolic=_focal_symbolic,
+    family="classification",
+    estimates=(
+        "an increasing transform of P(y=1|x), pulled towards 1/2 for gamma > 0 and "
+        "shifted by alpha: sigma(z) is not a calibrated probability"
+    ),
+    bounded_gradient=True,
+    chapter="detection/focal-loss",
+    arguments=_LOGIT_ARGS,
+    parameters={"alpha": s.alpha, "gamma": s.gamma},
+    element="scalar",
+    formula=(r"\alpha_t\,(1 - p_t)^{\gamma}\,\mathrm{ce}(y, z), \quad p = \sigma(z),\ "
+             r"p_t = p\,y + (1 - p)(1 - y),\ \alpha_t = \alpha\,y + (1 - \alpha)(1 - y)"),
+    gradients=(r"\alpha_t\,(1 - p_t)^{\gamma} \Big[(\sigma(z) - y) + \gamma\,(1 - 2y)\,"
+               r"\frac{\sigma(z)\,\sigma(-z)}{1 - p_t}\,\mathrm{ce}(y, z)\Big]",),
+)
+def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
+    r"""Sigmoid focal loss (RetinaNet), torchvision ``sigmoid_focal_loss`` semantics.
+
+    .. math:: \ell(y, z) = \alpha_t\,(1 - p_t)^{\gamma}\,\mathrm{ce}(y, z),
+        \qquad p = \sigma(z),\quad p_t = p\,y + (1-p)(1-y),\quad
+        \alpha_t = \alpha\,y + (1-\alpha)(1-y)
+
+    where :math:`\mathrm{ce}` is :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
+    The factor :math:`(1-p_t)^\gamma` down-weights well-classified examples.
+    :math:`1 - p_t = y\,\sigma(-z) + (1-y)\,\sigma(z)` is computed in that
+    form, so it is exact even when :math:`p_t` rounds to 1.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1] (torchvision takes float targets).
+    logits : array_like
+        Logits :math:`z`, same shape.
+    alpha : float, default 0.25
+        Weight of the positive class, :math:`\alpha \le 1`; a negative value
+        disables the :math:`\alpha_t` weighting (:math:`\alpha_t = 1`), as in
+        torchvision.
+    gamma : float, default 2.0
+        Focusing exponent :math:`\gamma \ge 0`; with :math:`\gamma = 0` and
+        :math:`\alpha < 0` the loss is
+        :func:`~lossbook.classification.binary_cross_entropy_with_logits`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses. Note that torchvision's
+        default is ``"none"``; lossbook's is ``"mean"`` like every loss here.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Notes
+    -----
+    The gradient with respect to :math:`z` is, with :math:`u = 1 - p_t` and
+    :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`,
+
+    .. math:: \frac{\partial\ell}{\partial z} = \alpha_t\,u^{\gamma}
+        \big[(\sigma(z) - y) + \gamma\,(1 - 2y)\,r\,\mathrm{ce}(y, z)\big].
+
+    Examples
+    --------
+    >>> from lossbook import focal
+    >>> float(focal([1.0], [0.0], alpha=-1.0, gamma=0.0))  # plain BCE: log 2
+    0.6931471805599453
+    >>> float(focal([1.0], [0.0]))  # 0.25 * 0.5**2 * log 2
+    0.04332169878499658
+    >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
+    array([2.73208311e-05, 2.07471033e+00])
+    """
+    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
+    tail = exp_minus_abs(z)
+    miss = _focal_miss(y, *sigmoid_pair(z, tail))
+    return alpha_t * miss**gamma * bce_logits_values(y, z, tail)
+
+
+def _quality_focal_inputs(y_true, logits, beta):
+    y, z = targets_and_logits(y_true, logits)
+    beta = check_scalar(beta, "beta", low=0.0, low_open=True)
+    return y, z, beta
+
+
+def _quality_focal_grad(y_true, logits, *, beta=2.0):
+    r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
+    :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
+    + d^2\big)`, and 0 where :math:`d = 0`."""
+    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
+    tail = exp_minus_abs(z)
+    sig_pos, sig_neg = sigmoid_pair(z, tail)
+    gap = logit_residual(y, sig_pos, sig_neg)
+    abs_gap = np.abs(gap)
+    # |d|^(beta - 1) is infinite at d = 0 when beta < 1: only evaluate it where d != 0.
+    scale = np.power(abs_gap, beta - 1.0, out=np.zeros_like(gap), where=gap != 0)
+    curvature = beta * sig_pos * sig_neg * bce_logits_values(y, z, tail)
+    return np.sign(gap) * scale * (curvature + abs_gap**2)
+
+
+def _quality_focal_symbolic():
+    r"""One element of :func:`quality_focal`:
+    :math:`|y - \sigma(z)|^\beta\,\mathrm{ce}(y, z)`."""
+    p = symbolic_sigmoid(s.z)
+    ce = -(s.y * sp.log(p) + (1 - s.y) * sp.log(1 - p))
+    return sp.Abs(s.y - p) ** s.beta * ce
+
+
+@register_loss(
+    grad=_quality_focal_grad,
+    symbolic=_quality_focal_symbolic,
+    family="classification",
+    estimates="the quality score (IoU of the box): the loss is 0 exactly at sigma(z) = y",
+    bounded_gradient=True,
+    chapter="detection/quality-focal-loss",
+    arguments=_QUALITY_ARGS,
+    parameters={"beta": s.beta},
+    element="scalar",
+    formula=r"|y - \sigma(z)|^{\beta}\,\mathrm{ce}(y, z)",
+    gradients=(r"\operatorname{sign}(d)\,|d|^{\beta - 1} \big(\beta\,\sigma(z)\,\sigma(-z)\,"
+               r"\mathrm{ce}(y, z) + d^2\big), \quad d = \sigma(z) - y",),
+)
+def quality_focal(y_true, logits, *, beta=2.0):
+    r"""Quality focal loss of Generalized Focal Loss (Li et al., 2020).
+
+    .. math:: \ell(y, z) = |y - \sigma(z)|^{\beta}\;
+        \big(-\big[y\log\sigma(z) + (1-y)\log(1-\sigma(z))\big]\big)
+
+    A focal loss for a continuous target: :math:`y \in [0, 1]` is the
+    localisation quality (IoU) of a detection, 0 for background. The
+    modulating factor is the distance :math:`|y - \sigma(z)|` itself, so the
+    loss is 0 where the predicted score matches the quality.
+    :math:`\sigma(z) - y` is evaluated as :math:`(1-y)\sigma(z) - y\sigma(-z)`,
+    exact for :math:`y \in \{0, 1\}` at any logit.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Quality targets in [0, 1].
+    logits : array_like
+        Logits :math:`z`, same shape.
+    beta : float, default 2.0
+        Exponent :math:`\beta > 0` (the paper uses 2).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Notes
+    -----
+    With :math:`d = \sigma(z) - y`, the gradient is
+
+    .. math:: \frac{\partial\ell}{\partial z} = \operatorname{sign}(d)\,|d|^{\beta-1}
+        \big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}(y, z) + d^2\big),
+
+    a product with no cancellation. Where :math:`d = 0` it returns 0: the
+    derivative for :math:`\beta > 1`, and a subgradient at the minimum (the
+    loss is 0 there) for :math:`\beta \le 1`, where the loss has a kink
+    (:math:`\beta = 1`) or a cusp (:math:`\beta < 1`).
+
+    Examples
+    --------
+    >>> from lossbook import quality_focal
+    >>> float(quality_focal([1.0], [0.0]))  # 0.5**2 * log 2
+    0.17328679513998632
+    >>> quality_focal([0.5], [0.0], reduction="none")  # sigma(0) = y: no loss
+    array([0.])
+    >>> import numpy as np
+    >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
+    array([ 0.      , -0.298287])
+    """
+    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
+    tail = exp_minus_abs(z)
+    gap = logit_residual(y, *sigmoid_pair(z, tail))
+    return np.abs(gap) ** beta * bce_logits_values(y, z, tail)
+
+
+# --------------------------------------------------------------------------
+# Distribution focal loss
+# --------------------------------------------------------------------------
+
+
+def _dfl_inputs(y_true, logits):
+    """Validate; return the two-hot target distribution and the logits, both (..., K)."""
+    z = as_float_array(logits, "logits")
+    if z.ndim < 2 or z.shape[-1] < 2:
+        raise ValueError(
+            f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
+        )
+    y = as_float_array(y_true, "y_true")
+    if y.shape != z.shape[:-1]:
+        raise ValueError(
+            f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
+            f"got {y.shape} (inputs are never broadcast)"
+        )
+    k = z.shape[-1]
+    if np.any((y < 0) | (y > k - 1)):
+        raise ValueError(
+            f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
+            f"found {y.min():g} to {y.max():g}"
+        )
+    # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
+    # right weight y - i becomes 1: the same loss, -log S_{K-1}.
+    left = np.minimum(np.floor(y), k - 2)
+    right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
+    left_weight = (left + 1.0) - y
+    target = np.zeros_like(z)
+    idx = left.astype(np.intp)[..., None]
+    np.put_along_axis(target, idx, left_weight[..., None], axis=-1)
+    np.put_along_axis(target, idx + 1, right_weight[..., None], axis=-1)
+    return target, z
+
+
+def _dfl_values(y_true, logits):
+    target, z = _dfl_inputs(y_true, logits)
+    _, top_value, _, rest = softmax_parts(z)
+    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms.
+    return np.sum(target * ((top_value - z) + np.log1p(rest)), axis=-1)
+
+
+def _dfl_grad(y_true, logits):
+    r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
+    :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
+    target, z = _dfl_inputs(y_true, logits)
+    top, _, e, rest = softmax_parts(z)
+    others = np.where(top, rest, (1.0 + rest) - e)
+    # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
+    return (e * complement_sums(target) - target * others) / (1.0 + rest)
+
+
+def _bin_symbols(k):
+    """The logits z_0, ..., z_{k-1} of one row (the symbols of ``class_symbols``)."""
+    return sp.symbols(f"z_0:{k}", real=True)
+
+
+def _dfl_symbolic(k=4):
+    r"""One row of :func:`distribution_focal_loss` with ``k`` bins, in ``symbols.y`` and
+    the logits ``z_0, ..., z_{k-1}``: :math:`-\sum_j t_j(y)\log S_j` with the two-hot
+    weights written as hat functions, :math:`t_j(y) = \max(0, 1 - |y - j|)`, which are
+    :math:`i + 1 - y` and :math:`y - i` on the two bins around :math:`y` and 0 elsewhere."""
+    logits = _bin_symbols(k)
+    normaliser = sum(sp.exp(zi) for zi in logits)
+    return -sum(sp.Max(0, 1 - sp.Abs(s.y - j)) * (zi - sp.log(normaliser))
+                for j, zi in enumerate(logits))
+
+
+@register_loss(
+    grad=_dfl_grad,
+    symbolic=_dfl_symbolic,
+    family="classification",
+    estimates="a distribution over the bins whose mean is the conditional mean of the "
+    "edge offset (all mass on the two bins around y for a deterministic target)",
+    bounded_gradient=True,
+    chapter="detection/dfl-vfl",
+    arguments=(Argument("y_true", s.y, domain="continuous bin positions in [0, K - 1]"),
+               Argument("logits", s.z, differentiable=True, components=_bin_symbols,
+                        domain="real logits, K bins on the last axis")),
+    parameters={},
+    element="class axis",
+    formula=(r"-\big((i + 1 - y)\log S_i + (y - i)\log S_{i+1}\big), \quad "
+             r"S = \operatorname{softmax}(z),\ i = \lfloor y \rfloor"),
+    gradients=(r"\operatorname{softmax}(z)_j - t_j, \quad t_j = \max(0, 1 - |y - j|)",),
+)
+def distribution_focal_loss(y_true, logits):
+    r"""Distribution focal loss of Generalized Focal Loss (Li et al., 2020).
+
+    .. math:: \ell(y, z) = -\big((i + 1 - y)\log S_i + (y - i)\log S_{i+1}\big),
+        \qquad S = \operatorname{softmax}(z),\quad i = \lfloor y \rfloor
+
+    A box edge offset :math:`y \in [0, K - 1]` (in units of the bin width) is
+    predicted as a discrete distribution :math:`S` over the integer bins
+    :math:`0, \dots, K-1`; the loss is the cross-entropy against the
+    "two-hot" target that puts weight :math:`i + 1 - y` on bin :math:`i` and
+    :math:`y - i` on bin :math:`i + 1`, whose expectation is exactly
+    :math:`y`. At :math:`y = K - 1` it is :math:`-\log S_{K-1}`.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Continuous targets in :math:`[0, K - 1]`, of shape ``logits.shape[:-1]``
+        (e.g. ``(n,)``, or ``(n, 4)`` for the four edges of ``n`` boxes).
+    logits : array_like, shape (..., K)
+        Logits over the :math:`K \ge 2` bins on the last axis (GFL uses
+        :math:`K = 17`, ``reg_max = 16``).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per target, shape ``y_true.shape``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-target losses for ``"none"``.
+
+    Notes
+    -----
+    The gradient is :math:`\operatorname{softmax}(z) - t` for the two-hot
+    :math:`t`, evaluated as in :func:`~lossbook.classification.cross_entropy` (each
+    complement summed directly), so it is accurate relative to the two
+    probabilities it subtracts. Implementations such as MMDetection clamp
+    the target just below :math:`K - 1` instead of handling the end bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import distribution_focal_loss as dfl
+    >>> logits = np.zeros((3, 4))  # uniform over 4 bins: -log S_j = log 4 everywhere
+    >>> np.round(dfl([0.0, 1.25, 3.0], logits, reduction="none"), 6)
+    array([1.386294, 1.386294, 1.386294])
+    >>> dfl.grad([1.25], [[0.0, 0.0, 0.0, 0.0]])  # softmax minus (0, 0.75, 0.25, 0)
+    array([[ 0.25, -0.5 ,  0.  ,  0.25]])
+    """
+    return _dfl_values(y_true, logits)
+
+
+# --------------------------------------------------------------------------
+# Varifocal loss
+# --------------------------------------------------------------------------
+
+
+def _vfl_inputs(y_true, logits, alpha, gamma):
+    q, z = check_pair(y_true, logits, names=("y_true", "logits"))
+    check_probabilities(q, "y_true")
+    alpha = check_scalar(alpha, "alpha", low=0.0)
+    gamma = check_scalar(gamma, "gamma", low=0.0)
+    return q, z, alpha, gamma
+
+
+def _sigmoid_power(z, sig_pos, gamma):
+    """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
+    deep = z < -700.0
+    with np.errstate(under="ignore"):
+        return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), sig_pos**gamma)
+
+
+def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
+    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    tail = exp_minus_abs(z)
+    sig_pos, _ = sigmoid_pair(z, tail)
+    positive = q > 0
+    # negatives: alpha sigma(z)^gamma BCE(z, 0) = alpha sigma(z)^gamma softplus(z)
+    negative = alpha * _sigmoid_power(z, sig_pos, gamma) * softplus_pair(z, tail)[0]
+    return np.where(positive, q * bce_logits_values(q, z, tail), negative)
+
+
+def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
+    r"""Gradient of the sum-reduced :func:`varifocal_loss` with respect to the logits:
+    :math:`q(\sigma(z) - q)` for :math:`q > 0`;
+    :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
+    + \sigma(z)\big)` for :math:`q = 0`."""
+    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    tail = exp_minus_abs(z)
+    sig_pos, sig_neg = sigmoid_pair(z, tail)
+    softplus_pos = softplus_pair(z, tail)[0]
+    negative = alpha * _sigmoid_power(z, sig_pos, gamma) * (
+        gamma * sig_neg * softplus_pos + sig_pos)
+    return np.where(q > 0, q * logit_residual(q, sig_pos, sig_neg), negative)
+
+
+def _vfl_symbolic():
+    r"""One element of :func:`varifocal_loss` in ``symbols.y`` (the IoU target :math:`q`)
+    and ``symbols.z``: :math:`q\,\mathrm{bce}(q, z)` where :math:`q > 0`,
+    :math:`\alpha\,\sigma(z)^\gamma\,\mathrm{bce}(0, z)` where :math:`q = 0`."""
+    p = symbolic_sigmoid(s.z)
+    positive = s.y * -(s.y * sp.log(p) + (1 - s.y) * sp.log(1 - p))
+    negative = s.alpha * p**s.gamma * -sp.log(1 - p)
+    return sp.Piecewise((positive, s.y > 0), (negative, True))
+
+
+@register_loss(
+    grad=_vfl_grad,
+    symbolic=_vfl_symbolic,
+    family="classification",
+    estimates="the IoU of the box as a classification score: the loss of a positive is "
+    "minimal at sigma(z) = q",
+    bounded_gradient=True,
+    chapter="detection/dfl-vfl",
+    arguments=_QUALITY_ARGS,
+    parameters={"alpha": s.alpha, "gamma": s.gamma},
+    element="scalar",
+    formula=(r"q\,\mathrm{ce}(q, z) \text{ if } q > 0, \quad "
+             r"\alpha\,\sigma(z)^{\gamma}\,\mathrm{ce}(0, z) \text{ if } q = 0"),
+    gradients=(r"q\,(\sigma(z) - q) \text{ if } q > 0, \quad \alpha\,\sigma(z)^{\gamma}"
+               r"\big(\gamma\,\sigma(-z)\operatorname{softplus}(z) + \sigma(z)\big) "
+               r"\text{ if } q = 0",),
+)
+def varifocal_loss(y_true, logits, *, alpha=0.75, gamma=2.0):
+    r"""Varifocal loss of VarifocalNet (Zhang et al., 2021), IoU-weighted positives.
+
+    .. math:: \ell(q, z) = \begin{cases}
+            q\,\big(-q\log\sigma(z) - (1-q)\log(1-\sigma(z))\big) & q > 0 \\[1ex]
+            -\alpha\,\sigma(z)^{\gamma}\log(1-\sigma(z)) & q = 0
+        \end{cases}
+
+    The target :math:`q` is the IoU of the predicted box with its ground truth
+    for a positive, 0 for background. Only negatives are down-weighted (by
+    :math:`\alpha\,|\sigma(z) - q|^\gamma = \alpha\,\sigma(z)^\gamma`, as in focal
+    loss); positives are weighted up by their own IoU, so high-quality
+    detections dominate training. This is MMDetection's ``varifocal_loss``
+    with ``iou_weighted=True``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        IoU-aware targets :math:`q \in [0, 1]`.
+    logits : array_like
+        Logits :math:`z`, same shape.
+    alpha : float, default 0.75
+        Weight :math:`\alpha \ge 0` of the negatives.
+    gamma : float, default 2.0
+        Focusing exponent :math:`\gamma \ge 0` of the negatives.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses. ``"mean"`` divides by the
+        number of elements; detectors usually divide the sum by the number of
+        positive anchors instead (``reduction="sum"`` and divide yourself).
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Notes
+    -----
+    The weight of a negative depends on :math:`z` and is differentiated too
+    (MMDetection does not detach it):
+
+    .. math:: \frac{\partial\ell}{\partial z} = \alpha\,\sigma(z)^\gamma
+        \big(\gamma\,\sigma(-z)\operatorname{softplus}(z) + \sigma(z)\big)
+        \quad (q = 0), \qquad q\,(\sigma(z) - q) \quad (q > 0),
+
+    with :math:`\sigma(z) - q` evaluated as :math:`(1-q)\sigma(z) - q\,\sigma(-z)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import varifocal_loss as vfl
+    >>> np.round(vfl([0.0, 0.8], [0.0, 0.0], reduction="none"), 6)  # 0.75/4 log 2, 0.8 log 2
+    array([0.129965, 0.554518])
+    >>> np.round(vfl.grad([0.0, 0.8], [0.0, 0.0]), 6)  # 0.75/4 (log 2 + 1/2), 0.8 (1/2 - 0.8)
+    array([ 0.223715, -0.24    ])
+    """
+    return _vfl_values(y_true, logits, alpha, gamma)

@@ -1,0 +1,200 @@
+r"""InfoNCE (issue 15): softmax cross-entropy over a batch of candidates.
+
+One query per row of ``queries``; row i of ``keys`` is its positive and the
+other rows of the batch its negatives. Rows are normalised by their Euclidean
+norm (computed after dividing by the largest entry: no overflow or underflow
+for norms from 1e-150 to 1e150). The log-softmax is taken with the largest
+logit factored out (:mod:`lossbook.logits`), so a confident row keeps its tiny
+loss. ``info_nce_symbols(n, d)`` gives the symbol matrices of
+``info_nce.symbolic``.
+"""
+
+import numpy as np
+import sympy as sp
+
+from ._registry import Argument, register_loss
+from ._validation import as_float_array, check_same_shape, check_scalar
+from .logits import complement_sums, softmax_parts
+
+__all__ = ["info_nce"]
+
+#: softmax temperature :math:`T` of :func:`info_nce`
+temperature_symbol = sp.Symbol("T", positive=True)
+
+
+def _norm_and_direction(v):
+    """Euclidean norm of each row and its unit direction, from the row divided by its
+    largest |entry| (the caller rejects zero rows)."""
+    scale = np.max(np.abs(v), axis=-1, keepdims=True)
+    u = v / np.where(scale > 0, scale, 1.0)
+    root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
+    return (scale * root)[..., 0], u / np.where(root > 0, root, 1.0)
+
+
+# --------------------------------------------------------------------------
+# InfoNCE (Oord et al., 2018), the SimCLR / CLIP form
+# --------------------------------------------------------------------------
+
+
+def info_nce_symbols(n, d):
+    r"""Symbol matrices :math:`Q = (q_{i,j})` and :math:`K = (k_{i,j})` of shape (n, d).
+
+    Examples
+    --------
+    >>> from lossbook.infonce import info_nce_symbols
+    >>> info_nce_symbols(1, 2)[1]
+    Matrix([[k_{0,0}, k_{0,1}]])
+    """
+    return tuple(sp.Matrix(n, d, lambda i, j, c=c: sp.Symbol(f"{c}_{{{i},{j}}}", real=True))
+                 for c in ("q", "k"))
+
+
+def _unit_rows(x, name):
+    norm, direction = _norm_and_direction(x)
+    if np.any(norm == 0.0):
+        raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no direction to "
+                         "normalise (normalize=True)")
+    return norm, direction
+
+
+def _info_nce_parts(queries, keys, temperature, normalize):
+    q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")
+    for x, name in ((q, "queries"), (k, "keys")):
+        if x.ndim != 2:
+            raise ValueError(f"{name} must have shape (n, d), got {x.shape}")
+    check_same_shape(q, k, ("queries", "keys"))
+    temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
+    if not isinstance(normalize, bool | np.bool_):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    q_norm = k_norm = None
+    if normalize:
+        q_norm, q = _unit_rows(q, "queries")
+        k_norm, k = _unit_rows(k, "keys")
+    logits = (q @ k.T) / temperature
+    return q, k, q_norm, k_norm, logits, temperature
+
+
+def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
+    """(d/dqueries, d/dkeys) of the summed loss, through the normalisation."""
+    q, k, q_norm, k_norm, logits, temperature = _info_nce_parts(queries, keys, temperature,
+                                                                normalize)
+    _, _, e, rest = softmax_parts(logits)
+    off = e.copy()
+    np.fill_diagonal(off, 0.0)
+    total = 1.0 + rest  # sum of e over the row
+    p_off = off / total  # softmax off the diagonal
+    miss = (np.sum(off, axis=-1) / total[:, 0])[:, None]  # 1 - softmax_ii, without subtracting
+    # row i: sum_{j != i} P_ij k_j - (1 - P_ii) k_i;
+    # column j: sum_{i != j} P_ij q_i - (1 - P_jj) q_j
+    grad_q = (p_off @ k - miss * k) / temperature
+    grad_k = (p_off.T @ q - miss * q) / temperature
+    if normalize:
+        grad_q = _through_normalisation(as_float_array(queries, "queries"), grad_q)
+        grad_k = _through_normalisation(as_float_array(keys, "keys"), grad_k)
+    return grad_q, grad_k
+
+
+def _through_normalisation(x, g):
+    """(g - (u . g) u) / ||x|| for u = x / ||x|| (rows), without cancelling.
+
+    With w = x / 2^e (exact), component j is
+    (g_j sum_{k != j} w_k^2 - w_j sum_{k != j} w_k g_k) / (||w||^2 ||x||);
+    for the largest |w_j| both sums over the other entries are summed directly, so the
+    component along the row's dominant axis (small when g is nearly tangent) is not the
+    difference of two large numbers."""
+    scale = 2.0 ** np.floor(np.log2(np.max(np.abs(x), axis=-1, keepdims=True)))
+    w = x / scale
+    square = w * w
+    top = np.zeros(w.shape, dtype=bool)
+    np.put_along_axis(top, np.argmax(square, axis=-1)[..., None], True, axis=-1)
+    wg = w * g
+    rest = np.where(top, 0.0, wg).sum(axis=-1, keepdims=True)
+    others_wg = np.where(top, rest, wg.sum(axis=-1, keepdims=True) - wg)
+    norm2 = square.sum(axis=-1, keepdims=True)
+    return (g * complement_sums(square) - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
+
+
+def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
+    """Loss of query ``row`` in a batch of ``n`` queries and keys of dimension ``d``."""
+    q, k = info_nce_symbols(n, d)
+    if normalize:
+        q = sp.Matrix.vstack(*(q.row(i) / q.row(i).norm() for i in range(n)))
+        k = sp.Matrix.vstack(*(k.row(i) / k.row(i).norm() for i in range(n)))
+    s_row = [q.row(row).dot(k.row(j)) / temperature_symbol for j in range(n)]
+    return sp.log(sum(sp.exp(v) for v in s_row)) - s_row[row]
+
+
+@register_loss(
+    family="similarity",
+    chapter="overlap-similarity/info-nce",
+    estimates=("a critic whose softmax picks each query's own key (Oord et al.: optimal "
+               "exp(s) proportional to p(k|q)/p(k)); log n - E[loss] lower-bounds the mutual "
+               "information of query and key"),
+    bounded_gradient=False,
+    arguments=(
+        Argument("queries", sp.Symbol("q"), differentiable=True,
+                 domain="real embeddings, shape (n, d); row i is query i (non-zero rows)"),
+        Argument("keys", sp.Symbol("k"), differentiable=True,
+                 domain="real embeddings, shape (n, d); row i is the positive of query i"),
+    ),
+    parameters={"temperature": temperature_symbol, "normalize": None},
+    element="embedding row",
+    formula=(r"-\log\frac{e^{s_{ii}}}{\sum_{j=1}^{n} e^{s_{ij}}},\quad s_{ij} = "
+             r"\frac{\hat q_i \cdot \hat k_j}{T},\ \hat q = q / \lVert q\rVert"
+             r"\ (\text{or } q \text{ without normalize})"),
+    gradients=(r"\frac{\partial L}{\partial \hat q_i} = \frac1T \sum_j "
+               r"(\operatorname{softmax}(s_i)_j - \delta_{ij})\,\hat k_j,"
+               r"\ \text{then}\ \frac{\partial L}{\partial q_i} = \frac{(I - \hat q_i "
+               r"\hat q_i^\top)}{\lVert q_i\rVert}\frac{\partial L}{\partial \hat q_i}",
+               r"\frac{\partial L}{\partial \hat k_j} = \frac1T \sum_i "
+               r"(\operatorname{softmax}(s_i)_j - \delta_{ij})\,\hat q_i"),
+    grad=_info_nce_grad,
+    symbolic=_info_nce_symbolic,
+)
+def info_nce(queries, keys, *, temperature=0.1, normalize=True):
+    r"""InfoNCE (Oord et al., 2018), one-directional, in the SimCLR / CLIP form.
+
+    .. math:: \ell_i = -\log\frac{e^{s_{ii}}}{\sum_{j=1}^n e^{s_{ij}}}, \qquad
+        s_{ij} = \frac{\hat q_i \cdot \hat k_j}{T}
+
+    Key :math:`i` is the positive of query :math:`i`; the other keys of the
+    batch are its negatives. It is softmax cross-entropy on the similarity
+    matrix with labels :math:`0, \dots, n-1`.
+
+    Parameters
+    ----------
+    queries, keys : array_like, shape (n, d)
+        Embeddings, one query (and its positive key) per row.
+    temperature : float, default 0.1
+        Temperature :math:`T > 0`.
+    normalize : bool, default True
+        Divide every row by its Euclidean norm first (:math:`\hat q = q/\lVert q\rVert`;
+        a zero row raises ``ValueError``); ``False`` uses the raw dot products.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per query, shape ``(n,)``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-query losses for ``"none"``.
+
+    Notes
+    -----
+    The log-softmax is taken with the largest logit of the row factored out
+    and :math:`\log(1 + \cdot)` of the rest, so a confident row (its positive
+    far ahead) gets its tiny loss with full relative accuracy; so does
+    :math:`1 - \operatorname{softmax}(s_i)_i` in the gradient, summed from the
+    other entries. ``.grad`` returns ``(d/dqueries, d/dkeys)``: every key
+    receives gradient from every query.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import info_nce
+    >>> eye = np.eye(2)
+    >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
+    0.31326168751822286
+    """
+    _, _, _, _, logits, _ = _info_nce_parts(queries, keys, temperature, normalize)
+    _, top_value, _, rest = softmax_parts(logits)
+    return (top_value[:, 0] - np.diagonal(logits)) + np.log1p(rest[:, 0])

@@ -1,0 +1,286 @@
+r"""Overlap losses for segmentation: Dice and Tversky (issue 15).
+
+Each sample (first axis) is a mask: ``y_true`` holds the target foreground
+(0/1 or soft, in [0, 1]) and ``y_pred`` the predicted foreground
+probabilities, both of shape ``(n, ...)``. One loss value per sample, summed
+over every axis after the first. With
+
+.. math:: \mathrm{TP} = \sum_j y_j p_j, \quad \mathrm{FP} = \sum_j (1 - y_j) p_j,
+    \quad \mathrm{FN} = \sum_j y_j (1 - p_j),
+
+both losses are one minus a ratio; they are evaluated as
+``(denominator - numerator) / denominator`` written as a sum of non-negative
+terms (:math:`\alpha\,\mathrm{FP} + \beta\,\mathrm{FN}`), so a near-perfect
+prediction gets a loss as small as it truly is, not a rounded ``1 - 1``.
+``overlap_symbols(k)`` gives the per-pixel symbols of ``symbolic(k=k)``.
+"""
+
+import numpy as np
+import sympy as sp
+
+from ._registry import Argument, register_loss
+from ._validation import check_pair, check_probabilities, check_scalar
+
+__all__ = ["dice_loss", "tversky_loss"]
+
+#: smoothing constant :math:`s` added to the numerator and denominator (``smooth``)
+smooth_symbol = sp.Symbol("s", nonnegative=True)
+#: Tversky weight :math:`\alpha` of the false positives
+tversky_alpha = sp.Symbol("alpha", nonnegative=True)
+#: Tversky weight :math:`\beta` of the false negatives
+tversky_beta = sp.Symbol("beta", nonnegative=True)
+#: a whole mask (one sample) of targets
+mask_y = sp.Symbol("y", nonnegative=True)
+#: a whole mask (one sample) of predicted probabilities
+mask_p = sp.Symbol("p", nonnegative=True)
+
+
+def overlap_symbols(k):
+    r"""Symbols of one sample of ``k`` pixels: targets :math:`y_0, \dots, y_{k-1}` and
+    predicted probabilities :math:`p_0, \dots, p_{k-1}`, as two tuples.
+
+    Examples
+    --------
+    >>> from lossbook.overlap import overlap_symbols
+    >>> overlap_symbols(2)
+    ((y_0, y_1), (p_0, p_1))
+    """
+    return (sp.symbols(f"y_0:{k}", nonnegative=True), sp.symbols(f"p_0:{k}", nonnegative=True))
+
+
+_ARGUMENTS = (
+    Argument("y_true", mask_y, components=lambda k: overlap_symbols(k)[0],
+             domain="target masks in [0, 1] (0/1 or soft), shape (n, ...): one sample per row"),
+    Argument("y_pred", mask_p, differentiable=True, components=lambda k: overlap_symbols(k)[1],
+             domain="predicted foreground probabilities in [0, 1], same shape"),
+)
+
+
+def _overlap_inputs(y_true, y_pred):
+    y, p = check_pair(y_true, y_pred)
+    if y.ndim < 2:
+        raise ValueError(
+            f"y_true and y_pred must have shape (n, ...) with at least one axis after the "
+            f"sample axis, got {y.shape}")
+    check_probabilities(y, "y_true")
+    check_probabilities(p, "y_pred")
+    axes = tuple(range(1, y.ndim))
+    tp = np.sum(y * p, axis=axes)
+    fp = np.sum((1.0 - y) * p, axis=axes)
+    fn = np.sum(y * (1.0 - p), axis=axes)
+    return y, p, tp, fp, fn
+
+
+def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
+    """Per sample: A = TP + s, N = alpha FP + beta FN (both >= 0) and D = A + N > 0."""
+    alpha = check_scalar(alpha, "alpha", low=0.0)
+    beta = check_scalar(beta, "beta", low=0.0)
+    smooth = check_scalar(smooth, "smooth", low=0.0)
+    y, p, tp, fp, fn = _overlap_inputs(y_true, y_pred)
+    numerator = alpha * fp + beta * fn
+    agreement = tp + smooth
+    denominator = agreement + numerator
+    if np.any(denominator == 0.0):
+        bad = int(np.argmax(denominator == 0.0))
+        raise ValueError(
+            f"smooth = 0 leaves the loss of sample {bad} undefined (0/0): its denominator "
+            "TP + alpha FP + beta FN + smooth is 0; use smooth > 0")
+    return y, p, agreement, numerator, denominator
+
+
+def _tversky_grad_from_parts(y, p, agreement, numerator, denominator, alpha, beta):
+    r"""d/dp_j of 1 - A/D: (alpha (1 - y_j) A - y_j (N + beta A)) / D^2, written with the
+    ratios A/D and N/D in [0, 1] so that nothing overflows; each term is >= 0."""
+    shape = (-1,) + (1,) * (y.ndim - 1)
+    a = (agreement / denominator).reshape(shape)
+    r = (numerator / denominator).reshape(shape)
+    return (alpha * (1.0 - y) * a - y * (r + beta * a)) / denominator.reshape(shape)
+
+
+def _tversky_values(y_true, y_pred, alpha, beta, smooth):
+    _, _, _, numerator, denominator = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
+    return numerator / denominator
+
+
+def _tversky_gradient(y_true, y_pred, alpha, beta, smooth):
+    parts = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
+    return _tversky_grad_from_parts(*parts, float(alpha), float(beta))
+
+
+# --------------------------------------------------------------------------
+# Dice
+# --------------------------------------------------------------------------
+
+
+def _dice_smoothing(smooth):
+    # Dice with smoothing s is Tversky with alpha = beta = 1/2 and smoothing s/2:
+    # numerator and denominator are exactly halved, the ratio is the same bits.
+    return check_scalar(smooth, "smooth", low=0.0) * 0.5
+
+
+def _dice_grad(y_true, y_pred, *, smooth=1.0):
+    """Gradient of the summed Dice loss with respect to y_pred."""
+    return _tversky_gradient(y_true, y_pred, 0.5, 0.5, _dice_smoothing(smooth))
+
+
+def _dice_symbolic(k=3):
+    r"""One sample of ``k`` pixels: :math:`1 - (2\sum y_j p_j + s)/(\sum y_j + \sum p_j + s)`."""
+    y, p = overlap_symbols(k)
+    overlap = sum(yj * pj for yj, pj in zip(y, p, strict=True))
+    return 1 - (2 * overlap + smooth_symbol) / (sum(y) + sum(p) + smooth_symbol)
+
+
+@register_loss(
+    family="overlap",
+    chapter="overlap-similarity/dice-tversky",
+    estimates=("a per-sample overlap (1 - soft F1), not per-pixel probabilities: not a "
+               "proper scoring rule (one pixel, s = 0: the expected loss is least at p = 1 "
+               "whenever P(y = 1) > 0)"),
+    bounded_gradient=False,
+    arguments=_ARGUMENTS,
+    parameters={"smooth": smooth_symbol},
+    element="sample",
+    formula=(r"1 - \frac{2\sum_j y_j p_j + s}{\sum_j y_j + \sum_j p_j + s} = "
+             r"\frac{\mathrm{FP} + \mathrm{FN}}{2\,\mathrm{TP} + \mathrm{FP} + \mathrm{FN} + s}"),
+    gradients=(r"\frac{\partial \ell}{\partial p_j} = \frac{(1 - y_j)\,A - y_j\,(A + 2N)}{D^2},"
+               r"\quad A = 2\,\mathrm{TP} + s,\ N = \mathrm{FP} + \mathrm{FN},\ D = A + N",),
+    grad=_dice_grad,
+    symbolic=_dice_symbolic,
+)
+def dice_loss(y_true, y_pred, *, smooth=1.0):
+    r"""Soft Dice loss, one value per sample (Milletari et al., 2016).
+
+    .. math:: \ell(y, p) = 1 - \frac{2\sum_j y_j p_j + s}{\sum_j y_j + \sum_j p_j + s}
+        = \frac{\mathrm{FP} + \mathrm{FN}}{2\,\mathrm{TP} + \mathrm{FP} + \mathrm{FN} + s}
+
+    summed over every axis of a sample (all axes after the first), with
+    :math:`\mathrm{TP} = \sum_j y_j p_j`, :math:`\mathrm{FP} = \sum_j (1-y_j) p_j`,
+    :math:`\mathrm{FN} = \sum_j y_j (1-p_j)`. The right-hand form, a sum of
+    non-negative terms over a positive denominator, is what is evaluated.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n, ...)
+        Target masks in [0, 1] (hard 0/1 or soft); at least two axes.
+    y_pred : array_like, shape (n, ...)
+        Predicted foreground probabilities in [0, 1], same shape (never broadcast).
+    smooth : float, default 1.0
+        Smoothing :math:`s \ge 0` added to numerator and denominator. With
+        ``smooth=0`` a sample whose target and prediction are both all zero has
+        no defined loss (0/0) and raises ``ValueError``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per sample, shape ``(n,)``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-sample losses for ``"none"``.
+
+    Notes
+    -----
+    ``dice_loss(y, p, smooth=s)`` is ``tversky_loss(y, p, alpha=0.5, beta=0.5,
+    smooth=s / 2)`` exactly (the same floating-point numbers). The gradient
+    with respect to :math:`p_j` is :math:`((1-y_j)A - y_j(A + 2N))/D^2` with
+    :math:`A = 2\mathrm{TP} + s`, :math:`N = \mathrm{FP} + \mathrm{FN}`,
+    :math:`D = A + N`: for hard targets one of its two terms is zero, so it is
+    exact to rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import dice_loss
+    >>> y = np.array([[1.0, 1.0, 0.0, 0.0]])
+    >>> float(dice_loss(y, [[1.0, 0.5, 0.5, 0.0]], smooth=0.0))  # 1 - 3 / 4
+    0.25
+    >>> dice_loss.grad(y, [[1.0, 0.5, 0.5, 0.0]], smooth=0.0)  # -5/16 and 3/16
+    array([[-0.3125, -0.3125,  0.1875,  0.1875]])
+    """
+    return _tversky_values(y_true, y_pred, 0.5, 0.5, _dice_smoothing(smooth))
+
+
+# --------------------------------------------------------------------------
+# Tversky
+# --------------------------------------------------------------------------
+
+
+def _tversky_grad(y_true, y_pred, *, alpha=0.5, beta=0.5, smooth=1.0):
+    """Gradient of the summed Tversky loss with respect to y_pred."""
+    return _tversky_gradient(y_true, y_pred, alpha, beta, smooth)
+
+
+def _tversky_symbolic(k=3):
+    r"""One sample of ``k`` pixels: :math:`1 - (TP + s)/(TP + \alpha FP + \beta FN + s)`."""
+    y, p = overlap_symbols(k)
+    tp = sum(yj * pj for yj, pj in zip(y, p, strict=True))
+    fp = sum((1 - yj) * pj for yj, pj in zip(y, p, strict=True))
+    fn = sum(yj * (1 - pj) for yj, pj in zip(y, p, strict=True))
+    return 1 - (tp + smooth_symbol) / (tp + tversky_alpha * fp + tversky_beta * fn
+                                       + smooth_symbol)
+
+
+@register_loss(
+    family="overlap",
+    chapter="overlap-similarity/dice-tversky",
+    estimates=("a per-sample overlap score, not per-pixel probabilities; alpha weights "
+               "false positives, beta false negatives"),
+    bounded_gradient=False,
+    arguments=_ARGUMENTS,
+    parameters={"alpha": tversky_alpha, "beta": tversky_beta, "smooth": smooth_symbol},
+    element="sample",
+    formula=(r"1 - \frac{\mathrm{TP} + s}{\mathrm{TP} + \alpha\,\mathrm{FP} + "
+             r"\beta\,\mathrm{FN} + s}, \quad \mathrm{TP} = \sum_j y_j p_j,\ "
+             r"\mathrm{FP} = \sum_j (1 - y_j) p_j,\ \mathrm{FN} = \sum_j y_j (1 - p_j)"),
+    gradients=(r"\frac{\partial \ell}{\partial p_j} = \frac{\alpha (1 - y_j)\,A - y_j\,"
+               r"(N + \beta A)}{D^2},\quad A = \mathrm{TP} + s,\ N = \alpha\,\mathrm{FP} + "
+               r"\beta\,\mathrm{FN},\ D = A + N",),
+    grad=_tversky_grad,
+    symbolic=_tversky_symbolic,
+)
+def tversky_loss(y_true, y_pred, *, alpha=0.5, beta=0.5, smooth=1.0):
+    r"""Tversky loss, one value per sample (Salehi, Erdogmus & Gholipour, 2017).
+
+    .. math:: \ell(y, p) = 1 - \frac{\mathrm{TP} + s}
+        {\mathrm{TP} + \alpha\,\mathrm{FP} + \beta\,\mathrm{FN} + s}
+        = \frac{\alpha\,\mathrm{FP} + \beta\,\mathrm{FN}}
+        {\mathrm{TP} + \alpha\,\mathrm{FP} + \beta\,\mathrm{FN} + s}
+
+    with :math:`\mathrm{TP} = \sum_j y_j p_j`, :math:`\mathrm{FP} = \sum_j (1-y_j) p_j`,
+    :math:`\mathrm{FN} = \sum_j y_j (1-p_j)` summed over every axis after the first.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (n, ...)
+        Target masks in [0, 1]; at least two axes.
+    y_pred : array_like, shape (n, ...)
+        Predicted foreground probabilities in [0, 1], same shape.
+    alpha, beta : float, default 0.5
+        Weights :math:`\alpha, \beta \ge 0` of the false positives and the false
+        negatives. :math:`\alpha = \beta = 1/2` is the Dice loss with twice the
+        smoothing; :math:`\alpha = \beta = 1` the Jaccard (IoU) loss.
+    smooth : float, default 1.0
+        Smoothing :math:`s \ge 0`; a sample whose denominator is 0 raises.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per sample, shape ``(n,)``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-sample losses for ``"none"``.
+
+    Notes
+    -----
+    ``tversky_loss(y, p, alpha=0.5, beta=0.5, smooth=s)`` equals
+    ``dice_loss(y, p, smooth=2 * s)`` bit for bit. The gradient is
+    :math:`(\alpha(1-y_j)A - y_j(N + \beta A))/D^2` with :math:`A = \mathrm{TP} + s`,
+    :math:`N = \alpha\mathrm{FP} + \beta\mathrm{FN}`, :math:`D = A + N`.
+
+    Examples
+    --------
+    >>> from lossbook import tversky_loss
+    >>> y, p = [[1.0, 1.0, 0.0, 0.0]], [[1.0, 0.5, 0.5, 0.0]]  # TP = 1.5, FP = FN = 0.5
+    >>> float(tversky_loss(y, p, alpha=1.0, beta=0.0, smooth=0.0))  # 0.5 / 2
+    0.25
+    >>> float(tversky_loss(y, p, alpha=0.0, beta=1.0, smooth=0.0))
+    0.25
+    """
+    return _tversky_values(y_true, y_pred, alpha, beta, smooth)

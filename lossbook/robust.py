@@ -1,0 +1,538 @@
+r"""Robust losses: redescending and adaptive regression losses, and a noise-robust classifier loss.
+
+:func:`tukey_biweight` (Beaton and Tukey, 1974) and :func:`general_robust_loss`
+(Barron, 2019) are functions of the residual :math:`r = \hat y - y`;
+:func:`generalized_cross_entropy` (Zhang and Sabuncu, 2018) is a softmax loss on
+logits, robust to flipped labels.
+
+Near Tukey's cutoff and for Barron's loss with a large exponent the result is
+sensitive to the last bits of the residual, so the residual, :math:`x = r/s`
+and :math:`x^2` are carried as unevaluated sums of two doubles (error-free
+transformations): the only rounding left is that of the final operations.
+The sympy symbols of the parameters are ``c`` (Tukey's cutoff), ``alpha``
+(Barron's shape, any real) and ``s`` (Barron's scale).
+"""
+
+import numpy as np
+import sympy as sp
+
+from . import symbols as sym
+from ._registry import Argument, register_loss
+from ._validation import as_float_array, check_pair, check_scalar
+from .logits import complement_sums, softmax_parts
+
+__all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
+
+#: Tukey's cutoff :math:`c`
+c = sp.Symbol("c", positive=True)
+#: Barron's shape parameter :math:`\alpha` (any real number)
+alpha = sp.Symbol("alpha", real=True)
+#: Barron's scale :math:`s`
+s = sp.Symbol("s", positive=True)
+
+# Beyond this magnitude the error-free products below could overflow; squares
+# of such numbers are either huge (no cancellation to protect) or overflow anyway.
+_DD_LIMIT = 1e140
+_RESIDUAL_ARGS = (Argument("y_true", sym.y, domain="real targets"),
+                  Argument("y_pred", sym.y_hat, differentiable=True, domain="real predictions"))
+_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
+
+
+# --------------------------------------------------------------------------
+# Error-free transformations (Knuth's TwoSum, Dekker's TwoProduct)
+# --------------------------------------------------------------------------
+
+
+def _two_sum(a, b):
+    """a + b = hi + lo exactly."""
+    hi = a + b
+    v = hi - a
+    return hi, (a - (hi - v)) + (b - v)
+
+
+def _split(a):
+    t = _SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    """a * b = hi + lo exactly (for |a|, |b| below about 1e150)."""
+    hi = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    return hi, ((a_hi * b_hi - hi) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _scaled_residual(y_true, y_pred, scale=1.0):
+    """x = (y_pred - y_true) / scale and x^2, each as a pair (hi, lo) with hi + lo
+    accurate to about 2^-104 relative; lo is 0 where |x| is huge."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r_hi, r_lo = _two_sum(y_pred, -y_true)
+        x_hi = r_hi / scale
+        p, q = _two_prod(x_hi, np.float64(scale))
+        x_lo = (((r_hi - p) - q) + r_lo) / scale
+        sq_hi, sq_lo = _two_prod(x_hi, x_hi)
+        sq_lo = sq_lo + 2.0 * x_hi * x_lo
+    moderate = np.abs(x_hi) < _DD_LIMIT
+    x_lo = np.where(moderate & np.isfinite(x_lo), x_lo, 0.0)
+    sq_lo = np.where(moderate & np.isfinite(sq_lo), sq_lo, 0.0)
+    return x_hi, x_lo, sq_hi, sq_lo
+
+
+# --------------------------------------------------------------------------
+# Tukey's biweight
+# --------------------------------------------------------------------------
+
+
+def _tukey_parts(y_true, y_pred, cutoff):
+    """m = min(|r|, c) with its sign, and w = 1 - (m/c)^2 = (c - m)(c + m)/c^2."""
+    y, y_hat = check_pair(y_true, y_pred)
+    cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
+    r_hi, r_lo = _two_sum(y_hat, -y)
+    r_lo = np.where(np.isfinite(r_lo), r_lo, 0.0)
+    m = np.minimum(np.abs(r_hi), cutoff)
+    # c - |r| near the cutoff: c - |r_hi| is exact there (Sterbenz), then the low part.
+    gap = np.where(np.abs(r_hi) <= cutoff, (cutoff - m) - np.sign(r_hi) * r_lo, 0.0)
+    gap = np.maximum(gap, 0.0)
+    w = (gap / cutoff) * ((cutoff + m) / cutoff)
+    return np.sign(r_hi), m, w, cutoff
+
+
+def _tukey_values(y_true, y_pred, c=4.685):
+    _, m, w, _ = _tukey_parts(y_true, y_pred, c)
+    # c^2/6 (1 - w^3) = m^2 (1 + w + w^2) / 6 since 1 - w = (m/c)^2: positive terms only.
+    return (m * m) * ((1.0 + w * (1.0 + w)) / 6.0)
+
+
+def _tukey_grad(y_true, y_pred, *, c=4.685):
+    r"""Gradient of the sum-reduced :func:`tukey_biweight`:
+    :math:`\psi(r) = r\,(1 - (r/c)^2)^2` for :math:`|r| \le c`, 0 beyond."""
+    sign, m, w, _ = _tukey_parts(y_true, y_pred, c)
+    return sign * m * (w * w) + 0.0  # + 0.0: no -0.0 beyond the cutoff
+
+
+def _tukey_symbolic():
+    r"""One element of :func:`tukey_biweight` as a sympy ``Piecewise`` in the symbol ``c``."""
+    r = sym.y_hat - sym.y
+    return sp.Piecewise(
+        (c**2 / 6 * (1 - (1 - (r / c) ** 2) ** 3), sp.Abs(r) <= c),
+        (c**2 / 6, True),
+    )
+
+
+@register_loss(
+    grad=_tukey_grad,
+    symbolic=_tukey_symbolic,
+    family="robust",
+    estimates="a redescending M-estimate of location: the centre of symmetric noise, "
+    "ignoring residuals beyond c (a local minimiser; the loss is not convex)",
+    bounded_gradient=True,
+    chapter="robustness/robust-losses",
+    arguments=_RESIDUAL_ARGS,
+    parameters={"c": c},
+    element="scalar",
+    formula=(r"\frac{c^2}{6}\Big(1 - \big(1 - (r/c)^2\big)^3\Big) \text{ if } |r| \le c, "
+             r"\quad \frac{c^2}{6} \text{ otherwise}, \quad r = \hat y - y"),
+    gradients=(r"r\,\big(1 - (r/c)^2\big)^2 \text{ if } |r| \le c, \quad 0 \text{ otherwise}",),
+)
+def tukey_biweight(y_true, y_pred, *, c=4.685):
+    r"""Tukey's biweight (bisquare) loss, a redescending M-estimator.
+
+    .. math::
+        \rho(r) = \begin{cases}
+            \dfrac{c^2}{6}\Big(1 - \big(1 - (r/c)^2\big)^3\Big) & |r| \le c \\[1ex]
+            \dfrac{c^2}{6} & |r| > c
+        \end{cases}
+        \qquad r = \hat y - y
+
+    Its derivative :math:`\psi(r) = r\,(1 - (r/c)^2)^2` rises like :math:`r`
+    near 0, falls back to 0 at :math:`|r| = c` and stays 0 beyond: a residual
+    larger than :math:`c` has no influence at all. The default
+    :math:`c = 4.685` gives 95 % efficiency at the normal model with unit
+    noise scale (scale the residuals, or :math:`c`, for other scales).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    c : float, default 4.685
+        Cutoff :math:`c > 0`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Notes
+    -----
+    The loss is evaluated as :math:`m^2 (1 + w + w^2)/6` with
+    :math:`m = \min(|r|, c)` and :math:`w = 1 - (m/c)^2 = (c - m)(c + m)/c^2`,
+    a sum of positive terms (no cancellation for tiny :math:`r`), and
+    :math:`\psi = \operatorname{sign}(r)\, m\, w^2`. Near the cutoff
+    :math:`w` depends on the last bits of :math:`r`: the residual is formed
+    exactly (as a sum of two doubles), so :math:`c - |r|` is exact too.
+
+    Examples
+    --------
+    >>> from lossbook import tukey_biweight
+    >>> y, y_hat = [0.0, 0.0, 0.0], [1.0, -3.0, 100.0]
+    >>> tukey_biweight(y, y_hat, c=3.0, reduction="none")  # 1.5 (1 - (8/9)^3), 1.5, 1.5
+    array([0.44650206, 1.5       , 1.5       ])
+    >>> tukey_biweight.grad(y, y_hat, c=3.0)  # 1 (1 - 1/9)^2, 0, 0
+    array([0.79012346, 0.        , 0.        ])
+    """
+    return _tukey_values(y_true, y_pred, c)
+
+
+# --------------------------------------------------------------------------
+# Barron's general and adaptive robust loss
+# --------------------------------------------------------------------------
+
+
+def _barron_alpha(value):
+    if isinstance(value, (int, float, np.integer, np.floating)) and value == -np.inf:
+        return -np.inf
+    if isinstance(value, (int, float, np.integer, np.floating)) and np.isnan(value):
+        raise ValueError("alpha must be a real number or -inf, got nan")
+    if isinstance(value, (int, float, np.integer, np.floating)) and value == np.inf:
+        raise ValueError("alpha must be a real number or -inf, got inf")
+    return check_scalar(value, "alpha")
+
+
+class _Barron:
+    """The pieces of Barron's loss at validated inputs, shared by the value and the gradient.
+
+    With :math:`b = |\\alpha - 2|` and :math:`t = x^2/b`, the loss is
+    :math:`(b/\\alpha)(P - 1)` and its derivative in :math:`x` is
+    :math:`x P / (1 + t)`, where :math:`P = (1 + t)^{\\alpha/2}`.
+    """
+
+    def __init__(self, y_true, y_pred, alpha_value, scale):
+        y, y_hat = check_pair(y_true, y_pred)
+        self.alpha = _barron_alpha(alpha_value)
+        self.scale = check_scalar(scale, "scale", low=0.0, low_open=True)
+        self.x, self.x_lo, self.sq, self.sq_lo = _scaled_residual(y, y_hat, self.scale)
+        a = self.alpha
+        if a == 2.0 or a == -np.inf:
+            return
+        self.b = abs(a - 2.0)
+        b_hi, b_lo = _two_sum(a, -2.0)
+        b_hi, b_lo = abs(b_hi), np.sign(b_hi) * b_lo
+        with np.errstate(over="ignore", invalid="ignore"):
+            # t = x^2 / b as hi + lo: the remainder of the division is exact (TwoProduct).
+            t = self.sq / b_hi
+            p, q = _two_prod(t, np.float64(b_hi))
+            t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
+            # 1 + t = one_t + one_t_lo exactly, up to t_lo.
+            one_t, one_t_lo = _two_sum(np.ones_like(t), t)
+            one_t_lo = one_t_lo + t_lo
+        abs_x = np.abs(self.x)
+        self.huge = abs_x >= _DD_LIMIT
+        big_x = np.where(self.huge, abs_x, 1.0)
+        safe_t = np.where(self.huge, 1.0, t)
+        safe_t_lo = np.where(self.huge, 0.0, t_lo)
+        self.one_t = np.where(self.huge, 1.0, one_t)
+        self.one_t_lo = np.where(self.huge, 0.0, one_t_lo)
+        # log(1 + t), accurate to a few ulp for every t; for huge |x|, log(x^2 / b).
+        self.log_one_t = np.where(
+            self.huge,
+            2.0 * np.log(big_x) - np.log(self.b),
+            np.log1p(safe_t) + safe_t_lo / (1.0 + safe_t),
+        )
+        # u = |x| / sqrt(b) for huge |x|: P = u^alpha there (the 1 in 1 + t is below an ulp).
+        self.u = big_x / np.sqrt(self.b)
+
+    def power(self):
+        """P = (1 + t)^(alpha/2): pow of the rounded 1 + t, corrected for its rounding."""
+        half = 0.5 * self.alpha
+        with np.errstate(over="ignore", under="ignore"):
+            moderate = np.power(self.one_t, half) * np.exp(half * self.one_t_lo / self.one_t)
+            return np.where(self.huge, np.power(self.u, self.alpha), moderate)
+
+    def values(self):
+        a = self.alpha
+        if a == 2.0:
+            return 0.5 * (self.sq + self.sq_lo)
+        if a == -np.inf:
+            return -np.expm1(-0.5 * (self.sq + self.sq_lo))
+        half_log = 0.5 * self.log_one_t
+        exponent = a * half_log
+        with np.errstate(over="ignore", under="ignore"):
+            small = np.abs(exponent) <= 1.0
+            # Where P is near 1: (b/alpha) expm1(y) = b (log(1 + t)/2) expm1(y)/y with
+            # y = alpha log(1 + t)/2; expm1(y)/y = 1 + y/2 + ... is insensitive to the
+            # precision of a tiny (even subnormal) y, and needs no division by alpha.
+            y = np.where(small, exponent, 1.0)
+            ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
+            near_one = self.b * half_log * ratio
+            # Elsewhere pow (P - 1 loses at most a factor e/(e - 1); exp(y) would
+            # not be accurate for a large y).
+            far = (self.b / a) * (self.power() - 1.0) if a != 0.0 else near_one
+            if 0.0 < a <= 2.0:
+                # huge |x|: (b/alpha) u^alpha as |x|^alpha b^(1 - alpha/2) / alpha, since
+                # u = |x|/sqrt(b) overflows for b near 0 where the loss does not.
+                abs_x = np.where(self.huge, np.abs(self.x), 1.0)
+                scaled = np.power(abs_x, a) * (self.b ** (1.0 - 0.5 * a) / a) - self.b / a
+                far = np.where(self.huge, scaled, far)
+        return np.where(small, near_one, far)
+
+    def grad(self):
+        a = self.alpha
+        if a == 2.0:
+            return (self.x + self.x_lo) / self.scale
+        if a == -np.inf:
+            # x exp(-x^2/2) with the exact square: exp(-hi/2) exp(-lo/2), |lo| below an ulp of hi.
+            with np.errstate(under="ignore"):
+                return (self.x + self.x_lo) * (np.exp(-0.5 * self.sq) * (1.0 - 0.5 * self.sq_lo)
+                                               ) / self.scale
+        with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+            moderate = (self.x + self.x_lo) * (self.power() / (self.one_t + self.one_t_lo))
+            # huge |x|: x P / t = sign(x) sqrt(b) u^(alpha - 1)
+            # alpha - 1 is exact for alpha >= 1/2; below, u^alpha cannot overflow.
+            u_power = np.power(self.u, a - 1.0) if a >= 0.5 else np.power(self.u, a) / self.u
+            huge = np.sign(self.x) * np.sqrt(self.b) * u_power
+        return np.where(self.huge, huge, moderate) / self.scale
+
+
+def _general_robust_grad(y_true, y_pred, *, alpha=1.0, scale=1.0):
+    r"""Gradient of the sum-reduced :func:`general_robust_loss` with respect to ``y_pred``:
+    :math:`\frac{x}{s}\big(x^2/|\alpha-2| + 1\big)^{\alpha/2 - 1}`, :math:`x = (\hat y - y)/s`."""
+    return _Barron(y_true, y_pred, alpha, scale).grad()
+
+
+def _general_robust_symbolic(special=None):
+    r"""One element of :func:`general_robust_loss` in the symbols ``alpha`` and ``s``.
+
+    ``special`` may be ``2``, ``0`` or ``"-inf"`` for the three limits the
+    general formula leaves undefined (:math:`\tfrac12 x^2`,
+    :math:`\log(\tfrac12 x^2 + 1)`, :math:`1 - e^{-x^2/2}`).
+    """
+    x = (sym.y_hat - sym.y) / s
+    if special == 2:
+        return x**2 / 2
+    if special == 0:
+        return sp.log(x**2 / 2 + 1)
+    if special == "-inf":
+        return 1 - sp.exp(-(x**2) / 2)
+    b = sp.Abs(alpha - 2)
+    return b / alpha * ((x**2 / b + 1) ** (alpha / 2) - 1)
+
+
+@register_loss(
+    grad=_general_robust_grad,
+    symbolic=_general_robust_symbolic,
+    family="robust",
+    estimates="an M-estimate of location: the mean for alpha = 2, the centre of symmetric "
+    "noise otherwise (a local minimiser for alpha < 1, where the loss is not convex)",
+    bounded_gradient=False,
+    chapter="robustness/robust-losses",
+    arguments=_RESIDUAL_ARGS,
+    parameters={"alpha": alpha, "scale": s},
+    element="scalar",
+    formula=(r"\frac{|\alpha - 2|}{\alpha}\left(\Big(\frac{x^2}{|\alpha - 2|} + 1\Big)"
+             r"^{\alpha/2} - 1\right), \quad x = (\hat y - y)/s"),
+    gradients=(r"\frac{x}{s}\Big(\frac{x^2}{|\alpha - 2|} + 1\Big)^{\alpha/2 - 1}",),
+)
+def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0):
+    r"""Barron's general robust loss, one shape parameter for a whole family.
+
+    .. math::
+        \rho(x, \alpha) = \frac{|\alpha - 2|}{\alpha}
+        \left(\Big(\frac{x^2}{|\alpha - 2|} + 1\Big)^{\alpha/2} - 1\right),
+        \qquad x = \frac{\hat y - y}{s}
+
+    with the limits :math:`\tfrac12 x^2` at :math:`\alpha = 2` (L2),
+    :math:`\log(\tfrac12 x^2 + 1)` at :math:`\alpha = 0` (Cauchy/Lorentzian)
+    and :math:`1 - e^{-x^2/2}` as :math:`\alpha \to -\infty` (Welsch);
+    :math:`\alpha = 1` is the pseudo-Huber (Charbonnier) loss
+    :math:`\sqrt{x^2 + 1} - 1` and :math:`\alpha = -2` Geman--McClure,
+    :math:`2x^2/(x^2 + 4)`.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Targets and predictions of the same shape (never broadcast).
+    alpha : float, default 1.0
+        Shape :math:`\alpha`: any real number, or ``-np.inf``. Smaller
+        :math:`\alpha` is more robust; :math:`\alpha < 0` bounds the loss.
+    scale : float, default 1.0
+        Scale :math:`s > 0` of the quadratic bowl around 0.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Notes
+    -----
+    The gradient with respect to :math:`\hat y` is
+    :math:`\frac{x}{s}\,(x^2/|\alpha - 2| + 1)^{\alpha/2 - 1}`. Both are
+    accurate for :math:`\alpha` near 0 and 2, where the formula above is
+    0/0 or has :math:`|\alpha - 2|` in a denominator: the loss is evaluated as
+    :math:`\frac{b}{\alpha}\operatorname{expm1}\big(\tfrac{\alpha}{2}\log(1 + t)\big)`
+    (:math:`b = |\alpha - 2|`, :math:`t = x^2/b`) where the power is near 1,
+    and with ``pow`` of an exactly represented :math:`1 + t` elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import general_robust_loss
+    >>> y, y_hat = np.zeros(3), np.array([0.5, 2.0, 10.0])
+    >>> general_robust_loss(y, y_hat, alpha=2.0, reduction="none")  # x^2 / 2
+    array([ 0.125,  2.   , 50.   ])
+    >>> general_robust_loss(y, y_hat, alpha=1.0, reduction="none")  # sqrt(x^2 + 1) - 1
+    array([0.11803399, 1.23606798, 9.04987562])
+    >>> general_robust_loss(y, y_hat, alpha=-np.inf, reduction="none")  # 1 - exp(-x^2 / 2)
+    array([0.1175031 , 0.86466472, 1.        ])
+    """
+    return _Barron(y_true, y_pred, alpha, scale).values()
+
+
+# --------------------------------------------------------------------------
+# Generalized cross-entropy (noisy labels)
+# --------------------------------------------------------------------------
+
+
+def _gce_inputs(y_true, logits, q):
+    """Class indices of shape logits.shape[:-1], the logits, and q in (0, 1]."""
+    z = as_float_array(logits, "logits")
+    if z.ndim < 2:
+        raise ValueError(f"logits must have shape (n, k) (classes on the last axis), got {z.shape}")
+    y = as_float_array(y_true, "y_true")
+    if y.shape != z.shape[:-1]:
+        raise ValueError(
+            f"y_true must hold one class index per row of logits, shape {z.shape[:-1]}; "
+            f"got {y.shape} (inputs are never broadcast)"
+        )
+    k = z.shape[-1]
+    if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
+        raise ValueError(f"y_true must hold class indices, integers in [0, k) = [0, {k})")
+    q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
+    return y.astype(np.intp), z, q
+
+
+def _gce_parts(y_true, logits, q):
+    """log p_y (accurate when p_y is near 1) and the softmax pieces."""
+    labels, z, q = _gce_inputs(y_true, logits, q)
+    top, top_value, e, rest = softmax_parts(z)
+    log_p = (z - top_value) - np.log1p(rest)
+    log_p_y = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+    return labels, z, q, top, e, rest, log_p_y
+
+
+def _gce_values(y_true, logits, q=0.7):
+    _, _, q, _, _, _, log_p_y = _gce_parts(y_true, logits, q)
+    # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1.
+    return -np.expm1(q * log_p_y) / q
+
+
+def _power_of_probability(log_p, q):
+    """p^q = exp(q log p) with the product q log p formed exactly (hi + lo): a rounded
+    product would cost |q log p| ulp, e.g. 300 ulp at p = e^-1000, q = 0.3."""
+    hi, lo = _two_prod(np.float64(q), log_p)
+    with np.errstate(under="ignore"):
+        return np.exp(hi) * (1.0 + lo)
+
+
+def _gce_grad(y_true, logits, *, q=0.7):
+    r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
+    :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
+    labels, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
+    onehot = np.zeros_like(z)
+    np.put_along_axis(onehot, labels[..., None], 1.0, axis=-1)
+    # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S,
+    # every complement summed directly.
+    others = np.where(top, rest, (1.0 + rest) - e)
+    ce_grad = (e * complement_sums(onehot) - onehot * others) / (1.0 + rest)
+    return _power_of_probability(log_p_y, q)[..., None] * ce_grad
+
+
+def _class_logit_symbols(k):
+    """The logits z_0, ..., z_{k-1} of one row (the symbols of ``class_symbols``)."""
+    return sp.symbols(f"z_0:{k}", real=True)
+
+
+def _gce_symbolic(k=3):
+    r"""One sample of :func:`generalized_cross_entropy` with ``k`` classes:
+    :math:`(1 - p_y^q)/q`, :math:`p = \operatorname{softmax}(z)`, in the class index
+    ``symbols.y`` (:math:`p_y` as a ``Piecewise`` over its values), the logits
+    ``z_0, ..., z_{k-1}`` and ``symbols.q``."""
+    logits = _class_logit_symbols(k)
+    normaliser = sum(sp.exp(zi) for zi in logits)
+    p_y = sp.Piecewise(*[(sp.exp(zi) / normaliser, sp.Eq(sym.y, j))
+                         for j, zi in enumerate(logits[:-1])],
+                       (sp.exp(logits[-1]) / normaliser, True))
+    return (1 - p_y**sym.q) / sym.q
+
+
+@register_loss(
+    grad=_gce_grad,
+    symbolic=_gce_symbolic,
+    family="robust",
+    estimates="the Bayes classifier (argmax of P(y|x)); softmax(z) is not a calibrated "
+    "probability for q > 0",
+    bounded_gradient=True,
+    chapter="robustness/noisy-labels",
+    arguments=(Argument("y_true", sym.y, domain="class indices in {0, ..., C - 1}"),
+               Argument("logits", sym.z, differentiable=True, components=_class_logit_symbols,
+                        domain="real logits, classes on the last axis")),
+    parameters={"q": sym.q},
+    element="class axis",
+    formula=r"\frac{1 - p_y^{\,q}}{q}, \quad p = \operatorname{softmax}(z)",
+    gradients=(r"p_y^{\,q}\,\big(p_j - [j = y]\big)",),
+)
+def generalized_cross_entropy(y_true, logits, *, q=0.7):
+    r"""Generalized cross-entropy (the :math:`L_q` loss) of Zhang and Sabuncu (2018).
+
+    .. math:: \ell(y, z) = \frac{1 - p_y^{\,q}}{q},
+        \qquad p = \operatorname{softmax}(z)
+
+    A Box--Cox transform of the probability of the labelled class: as
+    :math:`q \to 0` it tends to the cross-entropy :math:`-\log p_y`, and at
+    :math:`q = 1` it is :math:`1 - p_y`, half the MAE between
+    :math:`p` and the one-hot target (a symmetric loss, robust to uniform
+    label noise). In between it trades the fast training of cross-entropy
+    against robustness to flipped labels.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Class indices (integers, or floats with integral values, in
+        ``[0, k)``), of shape ``logits.shape[:-1]``.
+    logits : array_like, shape (n, k)
+        One row of class logits per sample (classes on the last axis).
+    q : float in (0, 1], default 0.7
+        Exponent :math:`q` (the paper's default is 0.7).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-sample losses, shape ``(n,)``.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-sample losses for ``"none"``.
+
+    Notes
+    -----
+    The loss is evaluated as :math:`-\operatorname{expm1}(q \log p_y)/q` with
+    the log-softmax of :func:`~lossbook.logits.log_softmax`, accurate
+    when :math:`p_y` is near 1. The gradient is the cross-entropy gradient
+    weighted by :math:`p_y^{\,q}`:
+    :math:`\partial\ell/\partial z_j = p_y^{\,q}\,(p_j - [j = y])`, so a sample
+    the model finds implausible (a likely flipped label) pulls less.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossbook import generalized_cross_entropy as gce
+    >>> logits = np.array([[0.0, 0.0], [2.0, -2.0]])
+    >>> gce([0, 1], logits, q=1.0, reduction="none")  # 1 - p_y
+    array([0.5       , 0.98201379])
+    >>> np.round(gce([0, 1], logits, q=1e-8, reduction="none"), 6)  # about -log p_y
+    array([0.693147, 4.01815 ])
+    """
+    return _gce_values(y_true, logits, q)

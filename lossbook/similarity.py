@@ -1,0 +1,559 @@
+r"""Metric-learning losses on embeddings (issue 15).
+
+Embeddings are rows: the last axis holds a vector, every leading axis indexes
+pairs, triplets or queries. Norms are computed after dividing each row by its
+largest entry, so rows with norms from 1e-150 to 1e150 neither overflow nor
+underflow when squared. :func:`contrastive_loss`, :func:`triplet_margin_loss`
+and :func:`cosine_embedding_loss` give one value per row;
+:func:`hinge_embedding_loss` is elementwise on given distances (InfoNCE, a
+softmax over a batch, is in :mod:`lossbook.infonce`). Losses with several
+embedding inputs return one gradient per input, in argument order.
+``embedding_symbols(name, k)`` gives the symbols of the ``symbolic()``
+definitions.
+"""
+
+import numpy as np
+import sympy as sp
+
+from . import symbols as s
+from ._registry import Argument, register_loss
+from ._validation import (
+    as_float_array,
+    check_has_axis,
+    check_same_shape,
+    check_scalar,
+    check_signed_labels,
+)
+
+__all__ = [
+    "contrastive_loss",
+    "triplet_margin_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+]
+
+#: PyTorch's constant added to each squared norm in :func:`cosine_embedding_loss`
+COSINE_EPS = 1e-12
+#: a given distance :math:`x` (:func:`hinge_embedding_loss`)
+distance_symbol = sp.Symbol("x", real=True)
+
+_X1, _X2 = sp.Symbol("x_1"), sp.Symbol("x_2")
+_ANCHOR, _POSITIVE, _NEGATIVE = sp.Symbol("a"), sp.Symbol("x^{+}"), sp.Symbol("x^{-}")
+
+
+def embedding_symbols(name, k):
+    r"""Real symbols ``name_0, ..., name_{k-1}`` for the entries of one embedding row.
+
+    Examples
+    --------
+    >>> from lossbook.similarity import embedding_symbols
+    >>> embedding_symbols("a", 2)
+    (a_0, a_1)
+    """
+    return tuple(sp.Symbol(f"{name}_{j}", real=True) for j in range(k))
+
+
+def _components(name):
+    return lambda k: embedding_symbols(name, k)
+
+
+# --------------------------------------------------------------------------
+# Shared numerics
+# --------------------------------------------------------------------------
+
+
+def _rows(x, name):
+    return check_has_axis(as_float_array(x, name), name, "embedding coordinates")
+
+
+def _labels_for_rows(y_true, rows, name_rows):
+    y = as_float_array(y_true, "y_true")
+    if y.shape != rows.shape[:-1]:
+        raise ValueError(
+            f"y_true must have one label per row of {name_rows}: shape {rows.shape[:-1]}, "
+            f"got {y.shape}")
+    return y
+
+
+def _norm_and_direction(v):
+    """Euclidean norm along the last axis and the unit direction (0 for a zero row),
+    from the row divided by its largest |entry|: nothing overflows or underflows."""
+    scale = np.max(np.abs(v), axis=-1, keepdims=True)
+    u = v / np.where(scale > 0, scale, 1.0)
+    root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
+    direction = u / np.where(root > 0, root, 1.0)
+    return (scale * root)[..., 0], direction
+
+
+def _shifted_difference(a, b, eps):
+    """a - b + eps with one rounding of the exact a - b (TwoSum keeps its error)."""
+    head = a - b
+    back = head - a
+    tail = (a - (head - back)) + (-b - back)
+    return (head + eps) + tail
+
+
+def _p_norm(v, p):
+    """||v||_p along the last axis and its gradient with respect to v (0 at v = 0)."""
+    scale = np.max(np.abs(v), axis=-1, keepdims=True)
+    u = np.abs(v) / np.where(scale > 0, scale, 1.0)
+    if p == 2.0:
+        root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
+    elif p == 1.0:
+        root = np.sum(u, axis=-1, keepdims=True)
+    else:
+        root = np.sum(u**p, axis=-1, keepdims=True) ** (1.0 / p)
+    ratio = u / np.where(root > 0, root, 1.0)
+    grad = np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
+    return (scale * root)[..., 0], grad
+
+
+# --------------------------------------------------------------------------
+# Contrastive loss (Hadsell, Chopra & LeCun, 2006)
+# --------------------------------------------------------------------------
+
+
+def _contrastive_parts(y_true, x1, x2, margin):
+    x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
+    check_same_shape(x1, x2, ("x1", "x2"))
+    y = _labels_for_rows(y_true, x1, "x1")
+    if not np.all((y == 0.0) | (y == 1.0)):
+        raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
+    margin = check_scalar(margin, "margin", low=0.0, low_open=True)
+    distance, direction = _norm_and_direction(x1 - x2)
+    return y, x1 - x2, distance, direction, margin
+
+
+def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
+    """(d/dx1, d/dx2): x1 - x2 for a similar pair; -(m - d) (x1 - x2)/d for a
+    dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
+    y, diff, distance, direction, margin = _contrastive_parts(y_true, x1, x2, margin)
+    push = np.where((y == 0.0) & (distance < margin), margin - distance, 0.0)[..., None]
+    grad = np.where(y[..., None] == 1.0, diff, -push * direction)
+    return grad, -grad
+
+
+def _contrastive_symbolic(k=3):
+    """One pair: y d^2 / 2 + (1 - y) max(0, m - d)^2 / 2, d the Euclidean distance."""
+    x1, x2 = embedding_symbols("x1", k), embedding_symbols("x2", k)
+    d = sp.sqrt(sum((u - v) ** 2 for u, v in zip(x1, x2, strict=True)))
+    return s.y * d**2 / 2 + (1 - s.y) * sp.Max(0, s.margin - d) ** 2 / 2
+
+
+@register_loss(
+    family="similarity",
+    chapter="overlap-similarity/metric-learning",
+    estimates=("an embedding in which similar pairs coincide and dissimilar pairs are at "
+               "least m apart"),
+    bounded_gradient=False,
+    arguments=(
+        Argument("y_true", s.y, domain="pair labels in {0, 1} (1: similar), one per row"),
+        Argument("x1", _X1, differentiable=True, components=_components("x1"),
+                 domain="real embeddings, shape (..., d)"),
+        Argument("x2", _X2, differentiable=True, components=_components("x2"),
+                 domain="real embeddings, same shape as x1"),
+    ),
+    parameters={"margin": s.margin},
+    element="embedding row",
+    formula=(r"\tfrac12\,y\,d^2 + \tfrac12\,(1 - y)\max(0,\ m - d)^2, "
+             r"\quad d = \lVert x_1 - x_2 \rVert_2"),
+    gradients=(r"\nabla_{x_1}\ell = y\,(x_1 - x_2) - (1 - y)\max(0,\ m - d)\,"
+               r"\frac{x_1 - x_2}{d}\ (0\ \text{at}\ d = 0)",
+               r"\nabla_{x_2}\ell = -\nabla_{x_1}\ell"),
+    grad=_contrastive_grad,
+    symbolic=_contrastive_symbolic,
+)
+def contrastive_loss(y_true, x1, x2, *, margin=1.0):
+    r"""Contrastive loss of Hadsell, Chopra & LeCun (2006), one value per pair of rows.
+
+    .. math:: \ell(y, x_1, x_2) = \tfrac12\,y\,d^2 + \tfrac12\,(1 - y)\max(0,\ m - d)^2,
+        \qquad d = \lVert x_1 - x_2\rVert_2
+
+    A similar pair (:math:`y = 1`) is pulled together; a dissimilar pair
+    (:math:`y = 0`) is pushed apart until it is :math:`m` apart, and then left alone.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (...)
+        1 for a similar pair, 0 for a dissimilar one; one label per row.
+    x1, x2 : array_like, shape (..., d)
+        The two embeddings of each pair (never broadcast).
+    margin : float, default 1.0
+        Margin :math:`m > 0`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    Notes
+    -----
+    ``contrastive_loss.grad`` returns ``(d/dx1, d/dx2)``. For a dissimilar pair
+    at :math:`d = 0` the direction of the push is undefined; the gradient
+    returned there is 0.
+
+    Examples
+    --------
+    >>> from lossbook import contrastive_loss
+    >>> contrastive_loss([1, 0, 0], [[3.0, 0.0], [0.3, 0.4], [2.0, 0.0]],
+    ...                  [[0.0, 4.0], [0.0, 0.0], [0.0, 0.0]], reduction="none")
+    array([12.5  ,  0.125,  0.   ])
+    >>> g1, g2 = contrastive_loss.grad([0], [[0.3, 0.4]], [[0.0, 0.0]])
+    >>> g1  # -(1 - 0.5) (0.6, 0.8)
+    array([[-0.3, -0.4]])
+    """
+    y, _, distance, _, margin = _contrastive_parts(y_true, x1, x2, margin)
+    gap = np.maximum(margin - distance, 0.0)
+    return np.where(y == 1.0, 0.5 * distance * distance, 0.5 * gap * gap)
+
+
+# --------------------------------------------------------------------------
+# Triplet margin loss (PyTorch semantics)
+# --------------------------------------------------------------------------
+
+
+def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
+    a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
+    check_same_shape(a, pos, ("anchor", "positive"))
+    check_same_shape(a, neg, ("anchor", "negative"))
+    margin = check_scalar(margin, "margin", low=0.0, low_open=True)
+    p = check_scalar(p, "p", low=1.0)
+    eps = check_scalar(eps, "eps", low=0.0)
+    if not isinstance(swap, bool | np.bool_):
+        raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
+    d_pos, g_pos = _p_norm(_shifted_difference(a, pos, eps), p)
+    d_neg, g_neg = _p_norm(_shifted_difference(a, neg, eps), p)
+    swapped = np.zeros(d_neg.shape, dtype=bool)
+    g_swap = np.zeros_like(g_neg)
+    if swap:
+        d_swap, g_swap = _p_norm(_shifted_difference(pos, neg, eps), p)
+        swapped = d_swap < d_neg
+        d_neg = np.where(swapped, d_swap, d_neg)
+    hinge = (d_pos - d_neg) + margin  # the margin survives next to huge distances
+    return hinge, g_pos, g_neg, g_swap, swapped
+
+
+def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    """(d/danchor, d/dpositive, d/dnegative) where the hinge is active (0 elsewhere)."""
+    hinge, g_pos, g_neg, g_swap, swapped = _triplet_parts(anchor, positive, negative,
+                                                          margin, p, eps, swap)
+    active = (hinge > 0)[..., None]
+    swapped = swapped[..., None]
+    d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
+    d_positive = np.where(active, -g_pos - np.where(swapped, g_swap, 0.0), 0.0)
+    d_negative = np.where(active, np.where(swapped, g_swap, g_neg), 0.0)
+    return d_anchor, d_positive, d_negative
+
+
+def _triplet_symbolic(k=3, p=2.0, eps=1e-6, swap=False):
+    """One triplet, PyTorch's definition with the numbers p and eps."""
+    a = embedding_symbols("a", k)
+    pos, neg = embedding_symbols("x^{+}", k), embedding_symbols("x^{-}", k)
+    eps = sp.Float(eps)
+
+    def dist(u, v):
+        if p == 2:
+            return sp.sqrt(sum((ui - vi + eps) ** 2 for ui, vi in zip(u, v, strict=True)))
+        power = sp.nsimplify(p)
+        return sum(sp.Abs(ui - vi + eps) ** power
+                   for ui, vi in zip(u, v, strict=True)) ** (1 / power)
+
+    d_neg = sp.Min(dist(a, neg), dist(pos, neg)) if swap else dist(a, neg)
+    return sp.Max(dist(a, pos) - d_neg + s.margin, 0)
+
+
+@register_loss(
+    family="similarity",
+    chapter="overlap-similarity/metric-learning",
+    estimates=("an embedding in which each anchor is closer to its positive than to its "
+               "negative by at least m"),
+    bounded_gradient=True,
+    arguments=(
+        Argument("anchor", _ANCHOR, differentiable=True, components=_components("a"),
+                 domain="real embeddings, shape (..., d)"),
+        Argument("positive", _POSITIVE, differentiable=True, components=_components("x^{+}"),
+                 domain="real embeddings of the same class, same shape"),
+        Argument("negative", _NEGATIVE, differentiable=True, components=_components("x^{-}"),
+                 domain="real embeddings of another class, same shape"),
+    ),
+    parameters={"margin": s.margin, "p": None, "eps": None, "swap": None},
+    element="embedding row",
+    formula=(r"\max\big(0,\ m + d(a, x^{+}) - d(a, x^{-})\big), \quad d(u, v) = "
+             r"\lVert u - v + \epsilon \rVert_p\ \big(\text{swap: } d(a, x^{-}) \to "
+             r"\min(d(a, x^{-}), d(x^{+}, x^{-}))\big)"),
+    gradients=(r"\nabla_a \ell = g(a - x^{+}) - g(a - x^{-}),\quad g(v) = \nabla \lVert v + "
+               r"\epsilon \rVert_p\ (\text{where}\ \ell > 0)",
+               r"\nabla_{x^{+}} \ell = -g(a - x^{+})",
+               r"\nabla_{x^{-}} \ell = g(a - x^{-})"),
+    grad=_triplet_grad,
+    symbolic=_triplet_symbolic,
+)
+def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    r"""Triplet margin loss, PyTorch semantics (Schroff et al., 2015; Balntas et al., 2016).
+
+    .. math:: \ell(a, x^+, x^-) = \max\big(0,\ m + d(a, x^+) - d(a, x^-)\big),
+        \qquad d(u, v) = \lVert u - v + \epsilon\rVert_p
+
+    with :math:`\epsilon` added to every coordinate of the difference, as
+    ``torch.nn.functional.pairwise_distance`` does. With ``swap`` (Balntas et
+    al.'s distance swap), :math:`d(a, x^-)` is replaced by
+    :math:`\min(d(a, x^-), d(x^+, x^-))`.
+
+    Parameters
+    ----------
+    anchor, positive, negative : array_like, shape (..., d)
+        Embeddings, one triplet per row (never broadcast).
+    margin : float, default 1.0
+        Margin :math:`m > 0`.
+    p : float, default 2.0
+        Order of the norm, :math:`p \ge 1`.
+    eps : float, default 1e-6
+        :math:`\epsilon \ge 0` added inside the distance.
+    swap : bool, default False
+        Use the distance swap.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per triplet.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-triplet losses for ``"none"``.
+
+    Notes
+    -----
+    ``triplet_margin_loss.grad`` returns three arrays (anchor, positive,
+    negative). Where the hinge is inactive, or exactly at its kink, the
+    gradient is 0; at a tie of the swap the anchor-negative distance is used.
+    :math:`u - v + \epsilon` is evaluated with the rounding error of
+    :math:`u - v` carried along (TwoSum), so it is accurate even when
+    :math:`u - v \approx -\epsilon`.
+
+    Examples
+    --------
+    >>> from lossbook import triplet_margin_loss
+    >>> float(triplet_margin_loss([[0.0, 0.0]], [[3.0, 4.0]], [[1.0, 0.0]], eps=0.0))  # 1 + 5 - 1
+    5.0
+    >>> triplet_margin_loss.grad([[0.0, 0.0]], [[3.0, 4.0]], [[1.0, 0.0]], eps=0.0)[1]
+    array([[0.6, 0.8]])
+    """
+    return np.maximum(_triplet_parts(anchor, positive, negative, margin, p, eps, swap)[0], 0.0)
+
+
+# --------------------------------------------------------------------------
+# Cosine embedding loss (PyTorch semantics)
+# --------------------------------------------------------------------------
+
+
+def _stabilised_norm(x):
+    """sqrt(||x||^2 + 1e-12) along the last axis, scaled by max(max |x|, 1e-6)."""
+    scale = np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-6)
+    u = x / scale
+    return (scale * np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + COSINE_EPS / scale / scale))
+
+
+def _cosine_parts(y_true, x1, x2, margin):
+    x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
+    check_same_shape(x1, x2, ("x1", "x2"))
+    y = check_signed_labels(_labels_for_rows(y_true, x1, "x1"))
+    margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
+    r1, r2 = _stabilised_norm(x1), _stabilised_norm(x2)
+    a, b = x1 / r1, x2 / r2
+    cos = np.sum(a * b, axis=-1)
+    # 1 - cos as three non-negative terms (exact algebra, see the docstring).
+    inv_gap = 1.0 / r1[..., 0] - 1.0 / r2[..., 0]
+    one_minus = (0.5 * np.sum((a - b) ** 2, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
+                 + COSINE_EPS / r1[..., 0] / r2[..., 0])
+    return y, x1, x2, r1, r2, cos, one_minus, margin
+
+
+def _orthogonal_part(u, v, c):
+    """v - (u . v) u for unit rows u, v (c = u . v), from the difference v -+ u, which is
+    exactly 0 for parallel (or opposite) rows, so nothing is left of rounding there."""
+    d = v - np.sign(c) * u
+    return d - np.sum(d * u, axis=-1, keepdims=True) * u
+
+
+def _cosine_grad(y_true, x1, x2, *, margin=0.0):
+    """(d/dx1, d/dx2). With u_i = x_i / ||x_i||, rho_i = ||x_i|| / R_i:
+    grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
+    orthogonal part taken from a difference of unit rows; -that for y = 1, that for
+    y = -1 with cos > m, 0 otherwise; the mirror image for x2."""
+    y, x1, x2, r1, r2, cos, _, margin = _cosine_parts(y_true, x1, x2, margin)
+    n1, u1 = _norm_and_direction(x1)
+    n2, u2 = _norm_and_direction(x2)
+    rho1, rho2 = n1[..., None] / r1, n2[..., None] / r2
+    c = np.sum(u1 * u2, axis=-1, keepdims=True)
+    grad_cos_1 = rho2 / r1 * (_orthogonal_part(u1, u2, c) + (COSINE_EPS / r1 / r1) * c * u1)
+    grad_cos_2 = rho1 / r2 * (_orthogonal_part(u2, u1, c) + (COSINE_EPS / r2 / r2) * c * u2)
+    sign = np.where(y == 1.0, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
+    return sign * grad_cos_1, sign * grad_cos_2
+
+
+def _cosine_symbolic(k=3, eps=COSINE_EPS):
+    """One pair: 1 - cos for y = 1, max(0, cos - m) for y = -1, with PyTorch's eps."""
+    x1, x2 = embedding_symbols("x1", k), embedding_symbols("x2", k)
+    eps = sp.Float(eps)
+    cos = (sum(u * v for u, v in zip(x1, x2, strict=True))
+           / sp.sqrt((sum(u**2 for u in x1) + eps) * (sum(v**2 for v in x2) + eps)))
+    return sp.Piecewise((1 - cos, s.y > 0), (sp.Max(0, cos - s.margin), True))
+
+
+@register_loss(
+    family="similarity",
+    chapter="overlap-similarity/metric-learning",
+    estimates="an embedding in which similar pairs point the same way (angles, not lengths)",
+    bounded_gradient=False,
+    arguments=(
+        Argument("y_true", s.y, domain="pair labels in {-1, +1} (+1: similar), one per row"),
+        Argument("x1", _X1, differentiable=True, components=_components("x1"),
+                 domain="real embeddings, shape (..., d)"),
+        Argument("x2", _X2, differentiable=True, components=_components("x2"),
+                 domain="real embeddings, same shape as x1"),
+    ),
+    parameters={"margin": s.margin},
+    element="embedding row",
+    formula=(r"\begin{cases} 1 - \cos & y = 1 \\ \max(0,\ \cos - m) & y = -1 \end{cases},"
+             r"\quad \cos = \frac{x_1 \cdot x_2}{\sqrt{(\lVert x_1\rVert^2 + 10^{-12})"
+             r"(\lVert x_2\rVert^2 + 10^{-12})}}"),
+    gradients=(r"\nabla_{x_1}\ell = \mp\frac{1}{R_1}\Big(\frac{x_2}{R_2} - \cos\,"
+               r"\frac{x_1}{R_1}\Big),\quad R_i = \sqrt{\lVert x_i\rVert^2 + 10^{-12}}"
+               r"\ (-\ \text{for}\ y = 1;\ +\ \text{for}\ y = -1,\ \cos > m;\ 0\ "
+               r"\text{else})",
+               r"\nabla_{x_2}\ell = \mp\frac{1}{R_2}\Big(\frac{x_1}{R_1} - \cos\,"
+               r"\frac{x_2}{R_2}\Big)"),
+    grad=_cosine_grad,
+    symbolic=_cosine_symbolic,
+)
+def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
+    r"""Cosine embedding loss, PyTorch semantics.
+
+    .. math:: \ell(y, x_1, x_2) = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\
+        \max(0,\ \cos(x_1, x_2) - m) & y = -1 \end{cases}, \qquad
+        \cos(x_1, x_2) = \frac{x_1 \cdot x_2}
+        {\sqrt{(\lVert x_1\rVert^2 + 10^{-12})(\lVert x_2\rVert^2 + 10^{-12})}}
+
+    The :math:`10^{-12}` added to each squared norm is PyTorch's (it makes a
+    zero row have cosine 0 instead of 0/0).
+
+    Parameters
+    ----------
+    y_true : array_like, shape (...)
+        +1 for a similar pair, -1 for a dissimilar one; one label per row.
+    x1, x2 : array_like, shape (..., d)
+        The two embeddings of each pair (never broadcast).
+    margin : float, default 0.0
+        Margin :math:`m \in [-1, 1]` for dissimilar pairs.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns one loss per pair.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-pair losses for ``"none"``.
+
+    Notes
+    -----
+    Norms are scaled before squaring. With :math:`R_i = \sqrt{\lVert x_i\rVert^2 + \varepsilon}`,
+    :math:`a = x_1/R_1`, :math:`b = x_2/R_2`, the identity
+    :math:`1 - \cos = \tfrac12\lVert a - b\rVert^2 + \tfrac12\varepsilon(1/R_1 - 1/R_2)^2
+    + \varepsilon/(R_1 R_2)` gives :math:`1 - \cos` as a sum of non-negative
+    terms, so a similar pair that is already aligned gets its small loss with
+    full relative accuracy (for identical rows, :math:`\varepsilon / R^2`).
+    ``.grad`` returns ``(d/dx1, d/dx2)``, 0 for a dissimilar pair with
+    :math:`\cos \le m`. With :math:`u_i = x_i/\lVert x_i\rVert` and
+    :math:`\rho_i = \lVert x_i\rVert / R_i`, it is evaluated as
+    :math:`\nabla_{x_1}\cos = \frac{\rho_2}{R_1}\big(u_2 - (u_1\cdot u_2)u_1 +
+    \frac{\varepsilon}{R_1^2}(u_1\cdot u_2)u_1\big)`, the part of :math:`u_2`
+    orthogonal to :math:`u_1` taken from the difference :math:`u_2 \mp u_1`,
+    which is exactly 0 for parallel rows. For rows at a small angle
+    :math:`\theta \ne 0` the loss and its gradient are ill-conditioned (a
+    relative change of :math:`10^{-16}` in the inputs changes them by about
+    :math:`10^{-16}/\theta` relatively), and so is any floating-point result.
+
+    Examples
+    --------
+    >>> from lossbook import cosine_embedding_loss
+    >>> cosine_embedding_loss([1, -1], [[1.0, 0.0], [1.0, 0.0]], [[0.0, 2.0], [1.0, 1.0]],
+    ...                       margin=0.5, reduction="none").round(6)  # 1 - 0, cos 45° - 0.5
+    array([1.      , 0.207107])
+    """
+    y, _, _, _, _, cos, one_minus, margin = _cosine_parts(y_true, x1, x2, margin)
+    return np.where(y == 1.0, one_minus, np.maximum(cos - margin, 0.0))
+
+
+# --------------------------------------------------------------------------
+# Hinge embedding loss (PyTorch semantics)
+# --------------------------------------------------------------------------
+
+
+def _hinge_embedding_inputs(y_true, distances, margin):
+    y = as_float_array(y_true, "y_true")
+    x = as_float_array(distances, "distances")
+    check_same_shape(y, x, ("y_true", "distances"))
+    check_signed_labels(y)
+    return y, x, check_scalar(margin, "margin", low=0.0)
+
+
+def _hinge_embedding_grad(y_true, distances, *, margin=1.0):
+    """1 where y = 1; -1 where y = -1 and x < m; 0 elsewhere (also at the kink)."""
+    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(y == 1.0, 1.0, np.where(margin - x > 0, -1.0, 0.0))
+
+
+def _hinge_embedding_symbolic():
+    """One element: x for y = 1, max(0, m - x) for y = -1."""
+    return sp.Piecewise((distance_symbol, s.y > 0), (sp.Max(0, s.margin - distance_symbol), True))
+
+
+@register_loss(
+    family="similarity",
+    chapter="overlap-similarity/metric-learning",
+    estimates=("distances that are small for similar pairs and at least m for "
+               "dissimilar ones"),
+    bounded_gradient=True,
+    arguments=(
+        Argument("y_true", s.y, domain="labels in {-1, +1} (+1: similar pair)"),
+        Argument("distances", distance_symbol, differentiable=True,
+                 domain="real inputs x (usually distances), same shape"),
+    ),
+    parameters={"margin": s.margin},
+    element="scalar",
+    formula=r"\begin{cases} x & y = 1 \\ \max(0,\ m - x) & y = -1 \end{cases}",
+    gradients=(r"1\ (y = 1);\ -1\ (y = -1,\ x < m);\ 0\ \text{else}",),
+    grad=_hinge_embedding_grad,
+    symbolic=_hinge_embedding_symbolic,
+)
+def hinge_embedding_loss(y_true, distances, *, margin=1.0):
+    r"""Hinge embedding loss, PyTorch semantics.
+
+    .. math:: \ell(y, x) = \begin{cases} x & y = 1 \\ \max(0,\ m - x) & y = -1 \end{cases}
+
+    Parameters
+    ----------
+    y_true : array_like
+        Labels, each -1 or +1.
+    distances : array_like
+        The inputs :math:`x` (usually distances between two embeddings; any real
+        values are accepted, as in PyTorch), same shape.
+    margin : float, default 1.0
+        Margin :math:`m \ge 0`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses.
+
+    Returns
+    -------
+    float or ndarray
+        The reduced loss (float64), or per-element losses for ``"none"``.
+
+    Examples
+    --------
+    >>> from lossbook import hinge_embedding_loss
+    >>> hinge_embedding_loss([1, -1, -1], [0.5, 0.25, 2.0], reduction="none")
+    array([0.5 , 0.75, 0.  ])
+    >>> hinge_embedding_loss.grad([1, -1, -1], [0.5, 0.25, 2.0])
+    array([ 1., -1.,  0.])
+    """
+    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(y == 1.0, x, np.maximum(margin - x, 0.0))

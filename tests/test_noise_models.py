@@ -1,0 +1,259 @@
+"""lossbook.noise_models against independent references beyond the contract battery:
+scikit-learn's deviances, PyTorch's formulas in mpmath for every switch, the CRPS by
+numerical integration, accuracy over the whole range of Tweedie powers, bad input."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance, mean_tweedie_deviance
+
+from lossbook import (
+    crps_gaussian,
+    expectile,
+    gamma_deviance,
+    gaussian_nll_loss,
+    poisson_deviance,
+    poisson_nll_loss,
+    tweedie_deviance,
+)
+from tests.cases.noise_models import (
+    count_stress,
+    gaussian_nll_reference,
+    poisson_nll_reference,
+    tweedie_reference,
+    tweedie_stress,
+)
+from tests.mpmath_harness import assert_matches_mpmath
+
+RNG = np.random.default_rng(14)
+
+
+def _valid_pair(power, n=200):
+    """Targets and predictions in scikit-learn's domain for ``power``."""
+    mu = RNG.gamma(2.0, 2.0, size=n) + 1e-3
+    if power < 0 or power == 0:
+        y = RNG.normal(2.0, 3.0, size=n)
+    elif power < 2:
+        y = RNG.poisson(mu).astype(float)
+    else:
+        y = RNG.gamma(3.0, mu / 3.0) + 1e-6
+    return y, mu
+
+
+# ------------------------------------------------------------ scikit-learn
+
+
+@pytest.mark.parametrize("power", [-2.0, -0.5, 0.0, 1.0, 1.2, 1.5, 1.9, 2.0, 2.5, 3.0, 7.0])
+def test_tweedie_mean_equals_sklearn(power):
+    y, mu = _valid_pair(power)
+    expected = mean_tweedie_deviance(y, mu, power=power)
+    assert np.isclose(tweedie_deviance(y, mu, power=power), expected, rtol=1e-12, atol=0)
+
+
+def test_poisson_and_gamma_deviance_equal_sklearn():
+    y, mu = _valid_pair(1.0)
+    assert np.isclose(poisson_deviance(y, mu), mean_poisson_deviance(y, mu), rtol=1e-12)
+    y, mu = _valid_pair(2.0)
+    assert np.isclose(gamma_deviance(y, mu), mean_gamma_deviance(y, mu), rtol=1e-12)
+    np.testing.assert_array_equal(poisson_deviance(y, mu, reduction="none"),
+                                  tweedie_deviance(y, mu, power=1, reduction="none"))
+    np.testing.assert_array_equal(gamma_deviance.grad(y, mu), tweedie_deviance.grad(y, mu, power=2))
+
+
+@pytest.mark.parametrize("power", [-1.0, 0.0, 1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize(("y", "mu"), [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0), (1.0, -1.0),
+                                       (0.0, 0.0), (2.0, 3.0)])
+def test_tweedie_domain_matches_sklearn(power, y, mu):
+    """Whatever scikit-learn rejects, tweedie_deviance rejects; what it accepts, agrees."""
+    try:
+        expected = mean_tweedie_deviance([y], [mu], power=power)
+    except ValueError:
+        with pytest.raises(ValueError, match="y_true|y_pred"):
+            tweedie_deviance([y], [mu], power=power)
+    else:
+        assert np.isclose(tweedie_deviance([y], [mu], power=power), expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------- mpmath accuracy
+
+POWERS = [0.0, 1.0, 1 + 1e-12, 1 + 1e-6, 1.01, 1.3, 1.5, 1.999999, 2 - 1e-12, 2.0, 2 + 1e-9,
+          2.5, 3.0, 5.0, 20.0, -1e-9, -0.5, -3.0]
+
+
+@pytest.mark.parametrize("power", POWERS)
+def test_tweedie_accuracy_over_powers(power):
+    y, mu = tweedie_stress(power)
+    assert_matches_mpmath(tweedie_deviance, (y, mu), {"power": power}, rtol=1e-14, dps=50,
+                          step=1e-20, reference=lambda a, b, p: tweedie_reference(a, b, power))
+
+
+def test_tweedie_random_points_accuracy():
+    """Random targets and predictions, 40 orders of magnitude, near-perfect to far off."""
+    for power in (1.0, 1.4, 2.0, 2.7, -1.5):
+        mu = np.exp(RNG.uniform(-45, 45, 40))
+        rel = np.where(RNG.random(40) < 0.5, 10.0 ** RNG.uniform(-15, -1, 40),
+                       RNG.uniform(-0.9, 30.0, 40))
+        y = mu * (1 + rel * RNG.choice([-1, 1], 40))
+        y = np.where(y > 0, y, mu / 7)
+        keep = np.abs(np.log(mu)) * abs(2 - power) < 600
+        assert_matches_mpmath(tweedie_deviance, (y[keep], mu[keep]), {"power": power},
+                              rtol=1e-14, dps=50, step=1e-20,
+                              reference=lambda a, b, p, power=power: tweedie_reference(a, b, power))
+
+
+def test_deviances_vanish_exactly_at_perfect_predictions():
+    y = np.array([1e-200, 0.5, 3.0, 1e200])
+    for power in (1.0, 1.5, 2.0, 3.0, -1.0):
+        assert np.all(tweedie_deviance(y, y, power=power, reduction="none") == 0)
+        assert np.all(tweedie_deviance.grad(y, y, power=power) == 0)
+
+
+def test_tiny_deviance_is_not_rounded_to_zero():
+    mu = 1.0 + 1e-12
+    for power in (1.0, 1.5, 2.0, 3.0):
+        value = tweedie_deviance([1.0], [mu], power=power)
+        assert np.isclose(value, (mu - 1.0) ** 2, rtol=1e-11)  # mu^-p (y - mu)^2 + O(d^3)
+
+
+NON_FULL = {"y_values": [0.5, 1.0, 2.0, 3.0, 17.0, 1e5, 1e200, 1e-200]}
+
+
+@pytest.mark.parametrize("log_input", [True, False])
+@pytest.mark.parametrize("full", [True, False])
+def test_poisson_nll_every_switch_against_pytorch_formula(log_input, full):
+    """PyTorch's formula in mpmath. Without Stirling's term the loss changes sign near
+    y = e at the optimum, where no float formula keeps relative accuracy: e is left out."""
+    y, p, params = count_stress({"log_input": log_input, "full": full, "eps": 1e-8})
+    keep = ~np.isclose(y, np.e)
+    assert_matches_mpmath(poisson_nll_loss, (y[keep], p[keep]), params, rtol=1e-14, dps=50,
+                          step=1e-20, reference=poisson_nll_reference)
+
+
+def test_poisson_nll_gradient_vanishes_at_the_log_mean():
+    y = np.array([1.0, 4.0, 1e-30, 1e200])
+    # At the float nearest log y the gradient e^y_pred - y is tiny, not rounding noise of y.
+    assert np.all(np.abs(poisson_nll_loss.grad(y, np.log(y))) <= y * np.abs(np.spacing(np.log(y))))
+    assert poisson_nll_loss.grad([1.0], [0.0])[0] == 0.0
+    y = np.array([1.0, 4.0, 2.0])
+    rate = y - 1e-8  # rate + eps is y up to the rounding of rate: a gradient of ~1e-17
+    exact = [float(1 - Fraction(t) / (Fraction(r) + Fraction(1e-8)))
+             for t, r in zip(y, rate, strict=True)]
+    np.testing.assert_allclose(poisson_nll_loss.grad(y, rate, log_input=False), exact,
+                               rtol=1e-15)
+
+
+def test_poisson_nll_full_is_half_deviance_plus_constant():
+    y = np.array([2.0, 5.0, 40.0])
+    log_rate = np.log(y) + np.array([0.3, -0.2, 1e-7])
+    expected = 0.5 * poisson_deviance(y, np.exp(log_rate), reduction="none") + 0.5 * np.log(
+        2 * np.pi * y)
+    np.testing.assert_allclose(poisson_nll_loss(y, log_rate, full=True, reduction="none"),
+                               expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_gaussian_nll_against_pytorch_formula(full):
+    y = np.array([0.0, 0.0, 1.5, 0.0, 1e200])
+    p = np.array([2.0, 1e5, 4.5, 1e100, 1e200 * (1 + 1e-15)])
+    var = np.array([3.0, 1e20, 9.0 * (1 + 1e-13), 1e200 * (1 + 2.0**-40), 1e300])
+    assert_matches_mpmath(gaussian_nll_loss, (y, p, var), {"full": full, "eps": 1e-6},
+                          rtol=1e-14, dps=50, step=1e-20, reference=gaussian_nll_reference)
+
+
+def test_gaussian_nll_var_gradient_below_eps_is_zero_not_straight_through():
+    """Below eps the loss is constant in var: lossbook's d/dvar is 0. PyTorch would pass
+    1/2 (1/eps - r^2/eps^2) through the clamp; at var >= eps both are that formula."""
+    y, p, eps = np.zeros(3), np.array([1.0, 1.0, 1.0]), 1e-3
+    var = np.array([1e-5, eps, 2 * eps])
+    d_pred, d_var = gaussian_nll_loss.grad(y, p, var, eps=eps)
+    clamped = np.maximum(var, eps)
+    np.testing.assert_allclose(d_pred, 1.0 / clamped, rtol=1e-15)
+    assert d_var[0] == 0.0
+    np.testing.assert_allclose(d_var[1:], 0.5 * (1 / clamped[1:] - 1 / clamped[1:] ** 2),
+                               rtol=1e-14)
+    values = gaussian_nll_loss(y, p, var, eps=eps, reduction="none")
+    assert values[0] == values[1]
+
+
+def test_gaussian_nll_variance_minimiser_is_squared_residual():
+    r = np.array([0.5, 2.0, 0.125])  # r^2 exact in float64
+    _, d_var = gaussian_nll_loss.grad(np.zeros(3), r, r**2, eps=1e-12)
+    np.testing.assert_array_equal(d_var, np.zeros(3))
+
+
+# ----------------------------------------------------------------- CRPS
+
+
+@pytest.mark.parametrize(("y", "mu", "sigma"), [(0.0, 0.0, 1.0), (1.3, -0.4, 0.7),
+                                                (-2.0, 3.0, 2.5), (10.0, 9.0, 0.1)])
+def test_crps_equals_integral_of_squared_cdf_difference(y, mu, sigma):
+    """CRPS(F, y) = int (F(x) - 1{x >= y})^2 dx, by quadrature on either side of y."""
+    below, _ = integrate.quad(lambda x: stats.norm.cdf(x, mu, sigma) ** 2, -np.inf, y,
+                              epsabs=1e-13, epsrel=1e-12)
+    above, _ = integrate.quad(lambda x: stats.norm.sf(x, mu, sigma) ** 2, y, np.inf,
+                              epsabs=1e-13, epsrel=1e-12)
+    assert np.isclose(crps_gaussian([y], [mu], [sigma]), below + above, rtol=1e-9)
+
+
+def test_crps_large_misses_tend_to_absolute_error():
+    mu = np.array([50.0, -1e10])
+    values = crps_gaussian(np.zeros(2), mu, np.ones(2), reduction="none")
+    np.testing.assert_allclose(values, np.abs(mu) - 1 / np.sqrt(np.pi), rtol=1e-15)
+    d_mu, d_sigma = crps_gaussian.grad(np.zeros(2), mu, np.ones(2))
+    np.testing.assert_array_equal(d_mu, np.sign(mu))
+    np.testing.assert_allclose(d_sigma, -1 / np.sqrt(np.pi), rtol=1e-15)
+
+
+# ------------------------------------------------------------- expectile
+
+
+def test_expectile_half_is_half_squared_error_and_minimiser_is_the_expectile():
+    y = RNG.exponential(size=400)
+    p = RNG.normal(size=400)
+    np.testing.assert_allclose(expectile(y, p, tau=0.5, reduction="none"), 0.5 * (y - p) ** 2)
+    tau = 0.8
+    grid = np.linspace(0.0, 3.0, 30001)
+    risks = [expectile(y, np.full_like(y, m), tau=tau) for m in grid]
+    best = grid[int(np.argmin(risks))]
+    # The tau-expectile m solves tau E(Y - m)_+ = (1 - tau) E(m - Y)_+ (Newey & Powell).
+    gap = tau * np.mean(np.maximum(y - best, 0)) - (1 - tau) * np.mean(np.maximum(best - y, 0))
+    assert abs(gap) < 1e-4
+
+
+# --------------------------------------------------------------- bad input
+
+BAD = [
+    (poisson_nll_loss, ([-1.0], [0.0]), {}, ValueError, "y_true"),
+    (poisson_nll_loss, ([1.0], [-1.0]), {"log_input": False}, ValueError, "y_pred"),
+    (poisson_nll_loss, ([1.0], [0.0]), {"log_input": False, "eps": 0.0}, ValueError, "y_pred"),
+    (poisson_nll_loss, ([1.0], [0.0]), {"eps": -1e-8}, ValueError, "eps"),
+    (gaussian_nll_loss, ([0.0], [0.0], [-1.0]), {}, ValueError, "var"),
+    (gaussian_nll_loss, ([0.0], [0.0], [[1.0]]), {}, ValueError, "var"),
+    (gaussian_nll_loss, ([0.0], [0.0], [np.nan]), {}, ValueError, "var"),
+    (gaussian_nll_loss, ([0.0], [0.0], [1.0]), {"eps": 0.0}, ValueError, "eps"),
+    (tweedie_deviance, ([1.0], [1.0]), {"power": 0.5}, ValueError, "power"),
+    (tweedie_deviance, ([1.0], [1.0]), {"power": np.nan}, ValueError, "power"),
+    (tweedie_deviance, ([1.0], [1.0]), {"power": "1"}, TypeError, "power"),
+    (tweedie_deviance, ([1.0], [0.0]), {"power": 1.5}, ValueError, "y_pred"),
+    (tweedie_deviance, ([-1.0], [1.0]), {"power": 1.5}, ValueError, "y_true"),
+    (tweedie_deviance, ([0.0], [1.0]), {"power": 2.0}, ValueError, "y_true"),
+    (tweedie_deviance, ([1.0], [0.0]), {"power": -1.0}, ValueError, "y_pred"),
+    (poisson_deviance, ([1.0], [0.0]), {}, ValueError, "y_pred"),
+    (gamma_deviance, ([0.0], [1.0]), {}, ValueError, "y_true"),
+    (expectile, ([0.0], [1.0]), {"tau": 0.0}, ValueError, "tau"),
+    (expectile, ([0.0], [1.0]), {"tau": 1.0}, ValueError, "tau"),
+    (crps_gaussian, ([0.0], [0.0], [0.0]), {}, ValueError, "sigma"),
+    (crps_gaussian, ([0.0], [0.0], [1.0, 2.0]), {}, ValueError, "sigma"),
+    (crps_gaussian, ([0.0], [0.0], ["a"]), {}, TypeError, "sigma"),
+]
+
+
+@pytest.mark.parametrize(("loss", "arrays", "params", "error", "name"), BAD,
+                         ids=[f"{b[0].__name__}-{b[4]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_input_raises_naming_the_argument(loss, arrays, params, error, name):
+    with pytest.raises(error, match=name):
+        loss(*arrays, **params)
+    with pytest.raises(error, match=name):
+        loss.grad(*arrays, **params)
