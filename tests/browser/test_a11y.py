@@ -221,8 +221,9 @@ def test_colour_modes_keep_the_page_and_its_figures_readable(visitor, mode):
         assert page.evaluate("() => document.documentElement.dataset.theme") == mode
         assert (switch.get_attribute("aria-label") or "").startswith("Color mode: ")
 
-        violations = run_axe(page)
-        assert not violations, f"axe in {mode} mode:\n" + format_violations(violations)
+        if mode == "dark":  # light mode is the default, checked with every page
+            violations = run_axe(page)
+            assert not violations, f"axe in {mode} mode:\n" + format_violations(violations)
 
         figures = page.locator(".bd-article .cell_output img")
         assert figures.count() >= 1
