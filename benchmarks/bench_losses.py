@@ -75,6 +75,21 @@ def _box_pairs(rng, n=N_ELEMENTS):
     return boxes_true, np.concatenate([pred_corner, pred_corner + pred_size], axis=1)
 
 
+def _teacher_and_student(rng, n=N_ELEMENTS):
+    rows = max(n // N_CLASSES, 1)
+    teacher = rng.normal(size=(rows, N_CLASSES)) * 3
+    return teacher, teacher + rng.normal(size=(rows, N_CLASSES))
+
+
+def _latent_rows(rng, n=N_ELEMENTS):
+    rows = max(n // 16, 1)
+    return rng.normal(size=(rows, 16)), rng.normal(size=(rows, 16))
+
+
+def _fake_logits(rng, n=N_ELEMENTS):
+    return (rng.normal(size=n) * 3,)
+
+
 def _weights(rng, n=N_ELEMENTS):
     return (rng.normal(size=n),)
 
@@ -171,6 +186,10 @@ BY_NAME = {
     "triplet_margin_loss": lambda rng: _embedding_rows(rng, 3),
     "info_nce": _queries_and_keys,
     "hinge_embedding_loss": _distances,
+    "distillation_loss": _teacher_and_student,
+    "gaussian_kl": _latent_rows,
+    "gan_discriminator_loss": _real_pairs,
+    "gan_generator_loss": _fake_logits,
 }
 # Keyword parameters other than the defaults, where the default is a trivial case.
 PARAMS = {"tweedie_deviance": {"power": 1.5}}

@@ -18,11 +18,13 @@ the regression losses, ``(y_true, p)`` for :func:`~lossbook.classification.binar
 margin losses, ``(p, q)`` for :func:`~lossbook.information.kl_divergence`,
 ``(boxes_true, boxes_pred)`` for the box losses, ``(y_true, y_pred, var)`` for
 :func:`~lossbook.noise_models.gaussian_nll_loss`, ``(y_true, y_pred, sigma)`` for
-:func:`~lossbook.noise_models.crps_gaussian`, ``(y_true, logits)`` with one
+:func:`~lossbook.scoring.crps_gaussian`, ``(y_true, logits)`` with one
 label sequence per sample for :func:`~lossbook.sequences.ctc_loss`, ``(y_true, y_pred)``
 masks for the overlap losses, ``(y_true, x1, x2)``, ``(anchor, positive, negative)``,
 ``(queries, keys)`` and ``(y_true, distances)`` for the similarity losses,
-``(y_true, scores)`` for :func:`~lossbook.ranking.multi_margin_loss` and ``(w)``
+``(y_true, scores)`` for :func:`~lossbook.ranking.multi_margin_loss`,
+``(teacher_logits, student_logits)``, ``(mu, logvar)``, ``(real_logits, fake_logits)``
+and ``(fake_logits)`` for the losses of :mod:`lossbook.generative`, and ``(w)``
 for the penalties;
 ``loss.info.argument_names`` lists them for every loss. ``LOSSES`` maps every
 loss name to its function (penalties included, family "penalty", summed by
@@ -32,6 +34,7 @@ One module per part of the book: :mod:`lossbook.regression`,
 :mod:`lossbook.classification`, :mod:`lossbook.information`,
 :mod:`lossbook.detection` (the focal family, with the distribution and
 varifocal losses) and :mod:`lossbook.boxes` (the detection part),
+:mod:`lossbook.generative` (distillation, the VAE's KL, GAN objectives),
 :mod:`lossbook.regularisation`, :mod:`lossbook.noise_models` (counts,
 positive targets, learned variances), :mod:`lossbook.scoring` (expectiles
 and the CRPS),
@@ -49,6 +52,7 @@ from . import (
     checks,
     classification,
     detection,
+    generative,
     infonce,
     information,
     likelihood,
@@ -68,6 +72,7 @@ from ._registry import FAMILIES, LOSSES, Argument, LossInfo, Parameter
 from .boxes import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403
+from .generative import *  # noqa: F403
 from .infonce import *  # noqa: F403
 from .information import *  # noqa: F403
 from .logits import *  # noqa: F403
@@ -97,6 +102,7 @@ __all__ = [
     *logits.__all__,
     *detection.__all__,
     *information.__all__,
+    *generative.__all__,
     *boxes.__all__,
     *regularisation.__all__,
     *robust.__all__,
