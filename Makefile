@@ -23,13 +23,16 @@ LOSSBOOK_SRC := $(wildcard lossbook/*.py)
 NOTEBOOKS := $(wildcard chapters/*/*.ipynb)
 CATALOG := chapters/reference/catalog.ipynb
 PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bib \
-         $(shell find _static _templates -type f 2>/dev/null)
+         $(shell find _static _templates _ext -type f 2>/dev/null)
 UNIT_SRC := $(wildcard tests/*.py tests/cases/*.py) pyproject.toml
 SANITIZE := tests/nbval-sanitize.cfg
 NBVAL_FLAGS := --nbval --nbval-sanitize-with $(SANITIZE)
+# The browser test's inputs: its files, the alt-text test and the vendored axe-core (issue 18).
+BROWSER_TESTS := $(wildcard tests/browser/*.py) tests/test_alt_text.py \
+                 $(wildcard tests/browser/vendor/axe-core/*)
 JB_FLAGS := --warningiserror --nitpick --keep-going
 SYSTEM_TESTS := --ignore=tests/browser --ignore=tests/pdf --ignore=tests/lab
-LINTED := lossbook tests benchmarks chapters tools
+LINTED := lossbook tests benchmarks chapters tools _ext
 
 # System packages (Debian names) and the check that says they are there.
 REQUIRE := tools/require.sh
@@ -134,7 +137,7 @@ $(STAMPS)/pdf: $(PDF) $(wildcard tests/pdf/*.py) | require-pdf
 	@mkdir -p $(@D) && touch $@
 
 # The site links the PDF, so the browser test runs on a site with the PDF in it.
-$(STAMPS)/browser: $(STAMPS)/html $(STAMPS)/pdf $(wildcard tests/browser/*.py) | require-browser
+$(STAMPS)/browser: $(STAMPS)/html $(STAMPS)/pdf $(BROWSER_TESTS) | require-browser
 	@test -f _build/html/lossbook.pdf || cp $(PDF) _build/html/lossbook.pdf
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 	@mkdir -p $(@D) && touch $@
