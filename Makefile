@@ -1,63 +1,156 @@
-# Two entry points (see README): `make book` and `make test`.
-# Both create .venv on first use and reinstall only when requirements change; `make test`
-# re-runs a stage only when one of its inputs changed (stamps in _build/), so a second run
-# with nothing changed takes seconds. `make retest` forgets the stamps and runs everything.
+# lossbook. Readers: `make book`, `make lab`, `make pdf`. Contributors: edit a notebook,
+# `make notebooks`, `make test` (see README). CI: `make test` (that is all `.ci/run` does).
+#
+# Every target creates .venv on first use (and again when requirements.txt, pyproject.toml or
+# the Python version change) and installs the system packages its stage needs when they are
+# missing (tools/require.sh: apt-get as root or through sudo, or one line saying what to install).
+# The book renders the outputs stored in the notebooks (execute_notebooks: "off"); strict nbval
+# in `make test` proves those outputs equal a fresh run. `make test` keeps one stamp per stage in
+# _build/stamps/ and re-runs a stage only when one of its inputs changed; nbval re-runs only the
+# notebooks that changed (and the catalog, which reads the chapters) unless lossbook, the
+# dependencies or the sanitiser changed. `make retest` runs every stage.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PY_VERSION := $(shell $(PYTHON) -c 'import platform; print(platform.python_version())')
+STAMP := $(VENV)/.installed-python-$(PY_VERSION)
+STAMPS := _build/stamps
+# Recipes import the lossbook of this checkout, also inside notebook kernels.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
 LOSSBOOK_SRC := $(wildcard lossbook/*.py)
 NOTEBOOKS := $(wildcard chapters/*/*.ipynb)
-PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bib
-TEST_SRC := $(wildcard tests/*.py tests/cases/*.py) tests/nbval-sanitize.cfg
-BROWSER_TESTS := $(wildcard tests/browser/*.py)
-# jupyter-cache keys notebooks on their code cells only; this stamp clears the
-# execution cache whenever lossbook changes, so the book never shows outputs of old code.
-CACHE_STAMP := _build/.lossbook-cache-stamp
+CATALOG := chapters/reference/catalog.ipynb
+PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bib \
+         $(shell find _static _templates _ext -type f 2>/dev/null)
+UNIT_SRC := $(wildcard tests/*.py tests/cases/*.py) pyproject.toml
+SANITIZE := tests/nbval-sanitize.cfg
+NBVAL_FLAGS := --nbval --nbval-sanitize-with $(SANITIZE)
+# The browser test's inputs: its files, the alt-text test and the vendored axe-core (issue 18).
+BROWSER_TESTS := $(wildcard tests/browser/*.py) tests/test_alt_text.py \
+                 $(wildcard tests/browser/vendor/axe-core/*)
 JB_FLAGS := --warningiserror --nitpick --keep-going
-PYTEST_NB := -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg
+SYSTEM_TESTS := --ignore=tests/browser --ignore=tests/pdf --ignore=tests/lab
+LINTED := lossbook tests benchmarks chapters tools _ext
 
-.PHONY: book test retest lint clean
+# System packages (Debian names) and the check that says they are there.
+REQUIRE := tools/require.sh
+VENV_CHECK := $(PYTHON) -c 'import ensurepip, venv'
+BROWSER_CHECK := test -x /usr/bin/chromium
+PDF_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-chinese \
+                latexmk xindy fonts-freefont-otf fonts-noto-cjk poppler-utils
+PDF_CHECK := command -v xelatex && command -v latexmk && command -v xindy \
+             && command -v pdffonts && command -v pdftotext && kpsewhich xeCJK.sty \
+             && fc-list | grep -q 'Noto Serif CJK' && fc-list | grep -q FreeSerif
+PDF := _build/latex/lossbook.pdf
+
+# `make lab`: JupyterLab on chapters/, kernel `lossbook`. LAB_FLAGS adds server options.
+LAB_FLAGS ?=
+
+.PHONY: book pdf lab kernel notebooks test retest lint clean require-browser require-pdf
+
+# --- the environment -------------------------------------------------------------------------
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(REQUIRE) "Python's venv module" "$(VENV_CHECK)" python3-venv
+	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import platform; print(platform.python_version())')" != "$(PY_VERSION)" ]; then \
+	  echo "$(PYTHON) is Python $(PY_VERSION) now: recreating $(VENV)"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	rm -f $(VENV)/.installed*
+	touch $@
 
-$(CACHE_STAMP): $(LOSSBOOK_SRC) | $(STAMP)
-	rm -rf _build/.jupyter_cache
-	mkdir -p _build && touch $(CACHE_STAMP)
+# The project's environment as the Jupyter kernel `lossbook`, registered inside .venv (not in
+# the user's Jupyter), every time: the spec names this checkout's .venv/bin/python.
+kernel: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name lossbook --display-name "Python (lossbook)" >/dev/null
 
-book: $(STAMP) $(CACHE_STAMP)
+require-browser:
+	@$(REQUIRE) Chromium "$(BROWSER_CHECK)" --with-recommends chromium
+require-pdf:
+	@$(REQUIRE) "TeX for the PDF" "$(PDF_CHECK)" $(PDF_PACKAGES)
+
+# --- for readers -----------------------------------------------------------------------------
+
+# Renders the stored outputs: no notebook is executed. Copies the PDF in when `make pdf` made one.
+book: $(STAMP)
 	$(BIN)/jupyter-book build $(JB_FLAGS) .
+	@if [ -f $(PDF) ]; then cp $(PDF) _build/html/lossbook.pdf; \
+	  else echo "(no PDF yet: \`make pdf\` builds it and puts it in the site)"; fi
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
+$(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
+	$(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex .
+	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
+	@if [ -d _build/html ]; then cp $@ _build/html/lossbook.pdf; fi
+
+pdf: $(PDF)
+	@echo "PDF built: $(CURDIR)/$(PDF)"
+
+lab: kernel
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters \
+	  --MappingKernelManager.default_kernel_name=lossbook \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
+
+# --- for contributors ------------------------------------------------------------------------
+
+# Re-execute, in the order of _toc.yml, the notebooks changed since the last commit (and not
+# re-executed since), then normalise every notebook. NB="chapters/a/b.ipynb ..." re-executes
+# those; NB=all every notebook.
+NB ?=
+notebooks: $(STAMP)
+	$(BIN)/python tools/normalise_notebooks.py \
+	  $(if $(NB),--execute all $(filter-out all,$(NB)),--execute changed)
+
 lint: $(STAMP)
-	$(BIN)/ruff check lossbook tests benchmarks chapters
+	$(BIN)/ruff check $(LINTED)
 
-# Unit tests, doctests and strict nbval over every chapter notebook, in one pytest run.
-_build/.unit-passed: $(STAMP) $(LOSSBOOK_SRC) $(TEST_SRC) $(NOTEBOOKS) pyproject.toml
-	$(BIN)/python -m pytest $(PYTEST_NB) --ignore=tests/browser lossbook tests chapters
-	mkdir -p _build && touch $@
+# --- make test: one stamp per stage ----------------------------------------------------------
 
-# The test build starts from an empty _build/html and re-reads every page (--all), so warnings
-# of unchanged pages are reported and no stale page of a removed chapter is browser-tested.
-_build/.build-passed: $(STAMP) $(CACHE_STAMP) $(LOSSBOOK_SRC) $(NOTEBOOKS) $(PAGES)
+$(STAMPS)/unit: $(STAMP) $(LOSSBOOK_SRC) $(UNIT_SRC)
+	$(BIN)/python -m pytest -q -n 2 $(SYSTEM_TESTS) lossbook tests
+	@mkdir -p $(@D) && touch $@
+
+# Strict nbval. A first run, or a change to lossbook, the environment or the sanitiser, checks
+# every notebook; otherwise only the notebooks changed since the last pass (plus the catalog).
+$(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NOTEBOOKS)
+	@notebooks="$(filter $(NOTEBOOKS),$?)"; \
+	if [ ! -f $@ ] || [ -n "$(filter-out $(NOTEBOOKS),$?)" ]; then notebooks="$(NOTEBOOKS)"; \
+	else notebooks=$$(printf '%s\n' $$notebooks $(CATALOG) | sort -u); fi; \
+	set -- $$notebooks; workers=$$([ $$# -gt 1 ] && echo "-n 2 --dist loadfile" || echo "-n 0"); \
+	echo "strict nbval over $$# notebook(s)"; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $$workers $(NBVAL_FLAGS) $$notebooks
+	@mkdir -p $(@D) && touch $@
+
+# The test build starts from an empty _build/html and re-reads every page (--all), so the
+# warnings of unchanged pages are reported and no page of a removed chapter survives.
+$(STAMPS)/html: $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build $(JB_FLAGS) --all .
-	touch $@
+	@if [ -f $(PDF) ]; then cp $(PDF) _build/html/lossbook.pdf; fi
+	@mkdir -p $(@D) && touch $@
 
-_build/.browser-passed: _build/.build-passed $(BROWSER_TESTS)
-	$(BIN)/python -m pytest -q tests/browser
-	touch $@
+$(STAMPS)/pdf: $(PDF) $(wildcard tests/pdf/*.py) | require-pdf
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/pdf
+	@mkdir -p $(@D) && touch $@
 
-test: lint _build/.unit-passed _build/.build-passed _build/.browser-passed
+# The site links the PDF, so the browser test runs on a site with the PDF in it.
+$(STAMPS)/browser: $(STAMPS)/html $(STAMPS)/pdf $(BROWSER_TESTS) | require-browser
+	@test -f _build/html/lossbook.pdf || cp $(PDF) _build/html/lossbook.pdf
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+	@mkdir -p $(@D) && touch $@
+
+$(STAMPS)/lab: $(STAMP) $(wildcard tests/lab/*.py) Makefile
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/lab
+	@mkdir -p $(@D) && touch $@
+
+test: lint $(STAMPS)/unit $(STAMPS)/nbval $(STAMPS)/html $(STAMPS)/pdf $(STAMPS)/browser $(STAMPS)/lab
 	@echo "All tests passed."
 
 retest:
-	rm -f _build/.unit-passed _build/.build-passed _build/.browser-passed
+	rm -rf $(STAMPS)
 	$(MAKE) test
 
 clean:

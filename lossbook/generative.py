@@ -190,8 +190,8 @@ def _distillation_symbolic(k=3):
 @register_loss(
     family="generative",
     chapter="generative/knowledge-distillation",
-    estimates=("the teacher's softened distribution: zero exactly when softmax(s/T) = "
-               "softmax(t/T), i.e. student logits = teacher logits + a constant per row"),
+    estimates=("the teacher's softened distribution: zero exactly when softmax(z/T) = "
+               "softmax(v/T), i.e. student logits = teacher logits + a constant per row"),
     bounded_gradient=True,
     arguments=(
         Argument("teacher_logits", sp.Symbol("v"), components=lambda k: logit_symbols(k)[0],

@@ -477,7 +477,7 @@ def _gce_symbolic(k=3):
     estimates="the Bayes classifier (argmax of P(y|x)); softmax(z) is not a calibrated "
     "probability for q > 0",
     bounded_gradient=True,
-    chapter="robustness/noisy-labels",
+    chapter="robustness/robust-losses",
     arguments=(Argument("y_true", sym.y, domain="class indices in {0, ..., C - 1}"),
                Argument("logits", sym.z, differentiable=True, components=_class_logit_symbols,
                         domain="real logits, classes on the last axis")),

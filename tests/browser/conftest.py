@@ -2,7 +2,9 @@
 
 The book is served from 127.0.0.1 by a thread of this process and read by Debian's chromium
 through Playwright. Every page is visited once per session (:class:`PageVisit`), and the tests
-in ``test_site.py`` assert on what the visit recorded.
+in ``test_site.py`` and ``test_a11y.py`` assert on what the visit recorded: the desktop visit
+also runs axe-core (vendored in ``vendor/axe-core``, no network) and records the accessibility
+facts of the page; a second visit of every page at a phone's 390 px records its layout.
 
 Environment variables:
 
@@ -13,6 +15,7 @@ Environment variables:
 """
 
 import functools
+import hashlib
 import http.server
 import os
 import re
@@ -42,6 +45,63 @@ PAGES_IN_PARALLEL = 3  # pages loading at once: 33 s instead of 57 s one at a ti
 REQUEST_TIMEOUT = 10  # seconds a request may stay unanswered after the page has loaded
 # Screenshots go next to the site: _build/screenshots for the default _build/html.
 SCREENSHOT_DIR = HTML_DIR.parent / "screenshots"
+PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone held upright
+
+# axe-core, vendored unchanged from the npm package (see vendor/axe-core/README.md); the hash
+# pins it, so the accessibility check changes only with a deliberate upgrade.
+AXE_FILE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+# WCAG 2.0 and 2.1, levels A and AA; plus two best-practice rules for what already works and
+# must stay so: heading levels in order, and a skip link whose target exists.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "rules": {"heading-order": {"enabled": True}, "skip-link": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+
+
+@functools.cache
+def axe_source():
+    source = AXE_FILE.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    if digest != AXE_SHA256:
+        raise pytest.UsageError(f"{AXE_FILE} has sha256 {digest}, expected {AXE_SHA256}")
+    return source.decode("utf-8")
+
+
+# An async function run in the page: axe's violations, each as a short object.
+AXE_JS = """
+async (options) => {
+  const result = await axe.run(document, options);
+  return result.violations.map((violation) => ({
+    id: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    nodes: violation.nodes.map((node) =>
+      `${node.target.join(" ")}: ${(node.failureSummary || "").replace(/\\s+/g, " ")}`),
+  }));
+}
+"""
+
+
+def inject_axe(page):
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(axe_source())
+
+
+def run_axe(page):
+    """Run axe-core in ``page`` now; return its violations."""
+    inject_axe(page)
+    return page.evaluate(AXE_JS, AXE_OPTIONS)
+
+
+def format_violations(violations):
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}, "
+                     f"{len(violation['nodes'])} elements")
+        lines += [f"    {node[:300]}" for node in violation["nodes"][:5]]
+    return "\n".join(lines)
 
 
 # The page Jupyter Book writes at the site root: a bare meta refresh to the first chapter.
@@ -126,6 +186,7 @@ class PageVisit:
     external_requests: list = field(default_factory=list)  # every URL not on 127.0.0.1
     console_errors: list = field(default_factory=list)  # console.error and uncaught exceptions
     dom: dict = field(default_factory=dict)  # the result of COLLECT_JS
+    audit: dict = field(default_factory=dict)  # what the visitor's audit recorded
 
 
 # Run in the page once it has loaded: wait for MathJax, web fonts and every image, then report.
@@ -161,11 +222,15 @@ async () => {
 
 
 class Visitor:
-    """Open pages in one shared browser context, each page exactly once per session."""
+    """Open pages in one shared browser context, each page exactly once per session.
 
-    def __init__(self, context, base_url):
+    ``audit``, if given (an :class:`Audit`), runs in every site page once it has loaded and
+    settled; its result is kept as the visit's ``audit``."""
+
+    def __init__(self, context, base_url, audit=None):
         self.context = context
         self.base_url = base_url
+        self.audit = audit
         self.host = urlsplit(base_url).netloc
         self.external_url = re.compile(rf"^(?!{re.escape(base_url)}|data:|blob:|about:)")
         self.visits = {}
@@ -221,40 +286,191 @@ class Visitor:
 
     def visit(self, path):
         """The visit of a site page. The first call visits every page, a few at a time: the
-        browser loads the next pages while this process waits for the current one."""
+        browser loads the next pages, and audits those loaded, while this process waits for
+        the current one."""
         if not self.visits:
-            started = deque()
+            started, audited = deque(), deque()  # pages loading; pages being audited
             for page_path in site_pages():
+                while len(started) + len(audited) >= PAGES_IN_PARALLEL:
+                    if started:
+                        audited.append(self._begin(*started.popleft()))
+                    else:
+                        self._end(*audited.popleft())
                 started.append(self.start(page_path))
-                if len(started) == PAGES_IN_PARALLEL:
-                    self._record(*started.popleft())
             while started:
-                self._record(*started.popleft())
+                audited.append(self._begin(*started.popleft()))
+            while audited:
+                self._end(*audited.popleft())
         return self.visits[path]
 
-    def _record(self, visit, page, in_flight):
-        self.visits[visit.path] = self.finish(visit, page, in_flight)
+    def _begin(self, visit, page, in_flight):
+        visit = self.finish(visit, page, in_flight)
+        if self.audit is not None:
+            self.audit.begin(page)
+        return visit, page
+
+    def _end(self, visit, page):
+        if self.audit is not None:
+            visit.audit = self.audit.end(page)
+        self.visits[visit.path] = visit
         page.close()
 
 
+class Audit:
+    """An async JavaScript function run in a loaded page: :meth:`begin` starts it and returns
+    at once, :meth:`end` waits for its result, so several pages are audited at a time."""
+
+    def __init__(self, script, argument=None, setup=None):
+        self.script = script
+        self.argument = argument
+        self.setup = setup
+
+    def begin(self, page):
+        if self.setup is not None:
+            self.setup(page)
+        page.evaluate(
+            f"(argument) => {{ window.__lossbookAudit = ({self.script})(argument); }}",
+            self.argument,
+        )
+
+    def end(self, page):
+        return page.evaluate("() => window.__lossbookAudit")
+
+
 @pytest.fixture(scope="session")
-def browser_context():
+def browser():
     if not Path(CHROMIUM).is_file():
         raise pytest.UsageError(f"{CHROMIUM} not found: apt-get install -y chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        # Every page is read as by a first-time reader: the theme keeps its colour mode in
-        # localStorage, which would otherwise hide a first-visit error on all later pages.
-        context.add_init_script("localStorage.clear(); sessionStorage.clear();")
-        yield context
-        context.close()
+        yield browser
         browser.close()
+
+
+def new_context(browser, **options):
+    context = browser.new_context(**options)
+    # Every page is read as by a first-time reader: the theme keeps its colour mode in
+    # localStorage, which would otherwise hide a first-visit error on all later pages.
+    context.add_init_script("localStorage.clear(); sessionStorage.clear();")
+    return context
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    context = new_context(browser, viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def phone_context(browser):
+    context = new_context(browser, viewport=PHONE, is_mobile=True, has_touch=True,
+                          device_scale_factor=2)
+    yield context
+    context.close()
+
+
+# What the desktop visit records for test_a11y.py: axe's violations and the page's facts.
+A11Y_JS = """
+async (axeOptions) => {
+  const violations = await (AXE_JS)(axeOptions);
+  const article = document.querySelector(".bd-article") || document.body;
+  const spoken = (el) => {  // text of el that assistive technology reads (no aria-hidden)
+    if (el.hasAttribute("aria-label")) return el.getAttribute("aria-label").trim();
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('[aria-hidden="true"]').forEach((node) => node.remove());
+    return copy.textContent.replace(/\\s+/g, " ").trim();
+  };
+  const shown = (el) => el.getClientRects().length > 0;
+  const formulas = Array.from(document.querySelectorAll("mjx-container"));
+  return {
+    axe: violations,
+    lang: document.documentElement.lang,
+    formulas: formulas.length,
+    // A formula (or its wrapper) in the Tab order; only a wrapper that scrolls may be.
+    tabbableFormulas: formulas.filter((el) => el.tabIndex >= 0).length
+      + Array.from(document.querySelectorAll(".math"))
+        .filter((el) => el.tabIndex >= 0 && el.scrollWidth <= el.clientWidth + 1).length,
+    formulasWithoutMathml: formulas.filter((el) => !el.querySelector("mjx-assistive-mml")).length,
+    toggles: Array.from(document.querySelectorAll("button.toggle-button"), (el) => ({
+      name: spoken(el),
+      expanded: el.getAttribute("aria-expanded"),
+      title: el.closest(".admonition-title")?.textContent.replace(/\\s+/g, " ").trim() ?? "",
+    })),
+    summaries: Array.from(document.querySelectorAll("details > summary"), spoken),
+    permalinks: Array.from(document.querySelectorAll("a.headerlink"), (el) => ({
+      name: spoken(el),
+      // the hidden name must not show: its box is at most 1 px wide
+      hiddenNameShows: Array.from(el.querySelectorAll(".visually-hidden"))
+        .some((span) => span.getBoundingClientRect().width > 1),
+    })),
+    // figures: every image of the text but Sphinx's expand/collapse icons (py-modindex)
+    images: Array.from(article.querySelectorAll("img:not(.toggler)"), (img) => ({
+      src: img.getAttribute("src"),
+      alt: img.getAttribute("alt"),
+      decorative: img.getAttribute("role") === "presentation" || !shown(img),
+    })),
+  };
+}
+"""
+
+
+DESKTOP_AUDIT = Audit(A11Y_JS.replace("AXE_JS", AXE_JS.strip()), AXE_OPTIONS, setup=inject_axe)
+
+
+# What the phone visit records: is anything wider than the screen, and can every box that
+# scrolls sideways be reached from the keyboard?
+PHONE_JS = """
+async () => {
+  const width = document.documentElement.clientWidth;
+  const article = document.querySelector(".bd-article") || document.body;
+  const focusable = "a[href], button, input, select, textarea, summary, "
+    + '[tabindex]:not([tabindex="-1"])';
+  const scroller = (el) => /(auto|scroll)/.test(getComputedStyle(el).overflowX);
+  const scrolls = (el) => scroller(el) && el.scrollWidth > el.clientWidth + 1;
+  const describe = (el) => {
+    const classes = String(el.className.baseVal ?? el.className).trim().replace(/\\s+/g, ".");
+    const right = Math.round(el.getBoundingClientRect().right);
+    return `${el.tagName.toLowerCase()}.${classes} "${el.textContent.trim().slice(0, 50)}"`
+      + ` (right edge at ${right} px)`;
+  };
+  const tooWide = [];
+  for (const el of article.querySelectorAll("*")) {
+    if (el.closest("mjx-container") && el.tagName !== "MJX-CONTAINER") continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1) continue;
+    let parent = el.parentElement;
+    while (parent && parent !== article.parentElement
+           && !(scroller(parent) && parent.getBoundingClientRect().right <= width + 1)) {
+      parent = parent.parentElement;
+    }
+    if (!parent || parent === article.parentElement) tooWide.push(describe(el));
+  }
+  const unreachable = Array.from(article.querySelectorAll("*"))
+    .filter((el) => !el.closest("mjx-container") && scrolls(el) && el.tabIndex < 0
+                    && !el.querySelector(focusable))
+    .map(describe);
+  return {
+    viewport: width,
+    pageWidth: document.documentElement.scrollWidth,
+    tooWide: tooWide.slice(0, 8),
+    unreachableScrollers: unreachable.slice(0, 8),
+  };
+}
+"""
+
+
+PHONE_AUDIT = Audit(PHONE_JS)
 
 
 @pytest.fixture(scope="session")
 def visitor(browser_context, base_url):
-    return Visitor(browser_context, base_url)
+    return Visitor(browser_context, base_url, audit=DESKTOP_AUDIT)
+
+
+@pytest.fixture(scope="session")
+def phone_visitor(phone_context, base_url):
+    return Visitor(phone_context, base_url, audit=PHONE_AUDIT)
 
 
 def pytest_generate_tests(metafunc):
