@@ -5,15 +5,19 @@ table of median CPU times (``time.process_time``: numpy runs these on one
 thread, and on a shared machine wall time mostly measures the other processes)
 over N repeats, default 5.
 
-Input sizes: 1e6 predictions per loss (the overlap
-losses 1e4 masks of 10 x 10; the embedding losses 1e4 rows of 100 per input;
-InfoNCE 1e3 queries and keys of dimension 1e3). Elementwise losses (and the penalties)
-get 1e6 scalars; softmax cross-entropy and the KL divergence get 1e4 rows of
-100 classes; the box losses get 2.5e5 box pairs, i.e. 1e6 predicted
-coordinates. A second, small call of 100 predictions (one row of 100 classes,
-25 boxes) is timed per call in microseconds, where validation and dispatch
-dominate. Inputs are drawn once per loss from a fixed seed. A loss with no input generator here
-(a new family, or a classification loss with new input conventions) stops the
+Input sizes: 1e6 predictions per loss. Elementwise losses (and the penalties)
+get 1e6 scalars; softmax cross-entropy, the KL divergence and the other
+class-axis losses 1e4 rows of 100 classes; the box losses 2.5e5 box pairs,
+i.e. 1e6 predicted coordinates; the overlap losses 1e4 masks of 10 x 10; the
+embedding losses 1e4 rows of 100 per input; InfoNCE 1e3 queries and keys of
+dimension 1e3; distribution focal loss about 5.9e4 edges of 17 bins; the
+Gaussian KL 6.25e4 latent rows of 16; CTC 32 sequences of 200 frames over 30
+classes (about 2e5 logits: its dynamic programme loops over the frames). A
+second, small call of about 100 predictions (one row of 100 classes, 25 boxes,
+one 10 x 10 mask, one CTC sequence of 10 frames over 10 classes) is timed per
+call in microseconds, where validation and dispatch dominate. Inputs are drawn
+once per loss from a fixed seed. A loss with no input generator here (a new
+family, or a classification loss with new input conventions) stops the
 benchmark with a KeyError, so that it cannot be skipped silently.
 """
 
