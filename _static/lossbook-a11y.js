@@ -85,7 +85,10 @@
       if (el.closest("mjx-container")) return;
       const ours = el.hasAttribute("data-lossbook-scroller");
       if (scrolls(el)) {
-        if (el.tabIndex < 0 && !el.querySelector(FOCUSABLE)) {
+        // A labelled equation's permalink is hidden until hover, so it does not count.
+        const reachable = Array.from(el.querySelectorAll(FOCUSABLE))
+          .some((inner) => !inner.classList.contains("headerlink"));
+        if (el.tabIndex < 0 && !reachable) {
           el.tabIndex = 0;
           el.setAttribute("data-lossbook-scroller", "");
         }
