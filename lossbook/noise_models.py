@@ -45,12 +45,6 @@ _ARGS = (Argument("y_true", s.y, domain="targets: counts >= 0 (Poisson), as the 
          Argument("y_pred", s.y_hat, differentiable=True,
                   domain="predictions: log-rates (log_input) or means > 0, real (Gaussian)"))
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf_array(x):
-    return _erf(x).astype(np.float64)
 
 
 # ---------------------------------------------------------- poisson_nll_loss
