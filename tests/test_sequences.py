@@ -228,6 +228,23 @@ def test_ctc_rejects_bad_logits():
         ctc_loss([[1]], np.full((1, 4, 3), np.nan))
 
 
+@pytest.mark.parametrize(
+    "targets, logits, kwargs, error, match",
+    [([[1]], np.zeros((1, 2, 3, 4)), {}, ValueError, r"logits must have shape \(n, T, C\)"),
+     ([[1], [1], [2]], np.zeros((2, 4, 3)), {}, ValueError, "one label sequence per sample"),
+     ([[1]], np.zeros((1, 0, 3)), {}, ValueError, "logits must not be empty"),
+     ([[1]], np.zeros((1, 3, 3)), {"blank": -1}, ValueError, "blank"),
+     ([[1]], np.zeros((1, 3, 3)), {"blank": True}, TypeError, "blank"),
+     ([[1]], np.full((1, 3, 3), np.inf), {}, ValueError, "logits must contain only finite")],
+)
+def test_ctc_rejects_bad_shapes_and_blanks(targets, logits, kwargs, error, match):
+    """Every bad input raises, naming the argument, from the value and from the gradient."""
+    with pytest.raises(error, match=match):
+        ctc_loss(targets, logits, **kwargs)
+    with pytest.raises(error, match=match):
+        ctc_loss.grad(targets, logits, **kwargs)
+
+
 @pytest.mark.parametrize("k, blank", [(2, 0), (3, 0), (4, 2), (6, 5)])
 def test_ctc_tiny_losses_keep_their_relative_accuracy(k, blank):
     """When p(y|x) is within 1e-8 of 1 the loss -log p is a tiny number that a log-space
