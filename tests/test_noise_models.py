@@ -2,8 +2,10 @@
 scikit-learn's deviances, PyTorch's formulas in mpmath for every switch, the CRPS by
 numerical integration, accuracy over the whole range of Tweedie powers, bad input."""
 
+import warnings
 from fractions import Fraction
 
+import mpmath as mp
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -222,6 +224,124 @@ def test_expectile_half_is_half_squared_error_and_minimiser_is_the_expectile():
     assert abs(gap) < 1e-4
 
 
+# ------------------------------------- extreme scales and parameter edges (issue 14)
+# The issue's stress grids: targets from 1e-200 to 1e200 with near-perfect to far-off
+# predictions, sigma = 1e-300, and every parameter at the edges of its range. mpmath's
+# numerical derivative rounds the values to the working precision before differencing, so
+# a grid whose loss is dominated by a term that does not depend on the argument being
+# differentiated (log v next to r^2 / v, |r| next to sigma / sqrt(pi)) needs hundreds of
+# digits: dps=700 below.
+
+SCALES = np.array([1e-200, -3.0, 7.5e-3, 1e100, 1e200])
+
+
+def _scaled_grid(deltas, scales=SCALES):
+    """Targets at every scale, each with predictions y (1 + delta)."""
+    y = np.repeat(scales, len(deltas))
+    return y, y * (1.0 + np.tile(deltas, len(scales)))
+
+
+@pytest.mark.parametrize("tau", [1e-300, 1e-12, 0.3, 1 - 1e-12, 1 - 2.0**-53])
+def test_expectile_extreme_scales_and_levels_against_mpmath(tau):
+    # no exact zero residual: at u = 0 the central difference of mpmath is (2 tau - 1) h / 2,
+    # not the derivative 0; and |u| <= 3e150 so that u^2 does not overflow
+    y, p = _scaled_grid([1e-12, -1e-12, -0.5, 3.0], np.array([1e-200, -3.0, 1e100, 1e150]))
+    assert_matches_mpmath(expectile, (y, p), {"tau": tau}, rtol=1e-14, dps=50, step=1e-20)
+
+
+def crps_reference_any_z(y, mu, sigma, params):
+    """Gneiting et al. (2005), eq. (5), with 2 Phi(z) - 1 = erf(z / sqrt 2) and the density
+    written out (mpmath's ncdf gives up at |z| ~ 1e288; erf and exp do not)."""
+    z = (y - mu) / sigma
+    return sigma * (z * mp.erf(z / mp.sqrt(2)) + mp.sqrt(2 / mp.pi) * mp.exp(-z * z / 2)
+                    - 1 / mp.sqrt(mp.pi))
+
+
+@pytest.mark.parametrize("sigma", [1e-300, 1e-200, 1.0, 1e200])
+def test_crps_extreme_scales_against_mpmath(sigma):
+    """y from 1e-200 to 1e200, predictions within 1e-12 of it and far off, sigma = 1e-300 to
+    1e200: |z| from 1e-412 to 1e500 (z itself overflows in float64 there)."""
+    y, mu = _scaled_grid([0.0, 1e-12, -1e-12, -0.3, 5.0])
+    sigmas = np.full_like(y, sigma)
+    # the loss spans |r| (up to 5e200) and sigma: the derivative that the other term dominates
+    # needs about |log10 sigma| + 200 more digits than a loss of order 1
+    dps = 260 + int(abs(np.log10(sigma)))
+    assert_matches_mpmath(crps_gaussian, (y, mu, sigmas), {}, rtol=1e-14, dps=dps, step=1e-20,
+                          reference=crps_reference_any_z)
+
+
+@pytest.mark.parametrize("eps", [1e-300, 1e-6, 1.0])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_extreme_scales_against_mpmath(eps, full):
+    """Targets from 1e-200 to 1e200, perfect to far-off means, variances from 1e-300 (below
+    the clamp) to 1e300, the clamp eps at 1e-300, PyTorch's 1e-6 and 1."""
+    y, p = _scaled_grid([0.0, 1e-12, -0.5, 3.0])
+    with np.errstate(over="ignore"):  # (p - y)^2 overflows at the largest scale
+        near_best = np.minimum((p - y) ** 2 * (1 + 2.0**-30), 1e300) + 1e-300
+        var = np.concatenate([np.full(y.size, 1e-300), np.full(y.size, 1.0),
+                              np.full(y.size, 1e300), near_best])
+        y, p = np.tile(y, 4), np.tile(p, 4)
+        # leave out the points whose true loss or gradient overflows float64 (r^2 / v > 1e300),
+        # and var = eps, the kink of the clamp (a central difference averages its two sides)
+        keep = ((p - y) ** 2 / np.maximum(var, eps) < 1e300) & (var != eps)
+    y, p, var = y[keep], p[keep], var[keep]
+    assert keep.sum() >= 40
+    assert_matches_mpmath(gaussian_nll_loss, (y, p, var), {"full": full, "eps": eps},
+                          rtol=1e-14, dps=700, step=1e-20, reference=gaussian_nll_reference)
+
+
+def _rate_grid():
+    """Counts 0 to 1e200 (and 1e-200) with rates near-perfect, 0.6 and four times the count
+    (not half: with eps = 1 the rate y / 2 + eps would be the exact optimum y = 2, where the
+    gradient is 0 and mpmath's numerical derivative only rounding noise)."""
+    counts = np.array([0.5, 1.0, 2.0, 17.0, 1e5, 1e200, 1e-200])
+    y, rate = _scaled_grid([1e-9, -0.4, 3.0], counts)
+    return np.concatenate([y, [0.0, 0.0]]), np.concatenate([rate, [2.0, 1e-100]])
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-300, 1.0, 1e3])
+@pytest.mark.parametrize("full", [False, True])
+def test_poisson_nll_on_rates_eps_at_the_edges_against_pytorch_formula(eps, full):
+    y, rate = _rate_grid()
+    assert_matches_mpmath(poisson_nll_loss, (y, rate), {"log_input": False, "full": full,
+                                                        "eps": eps},
+                          rtol=1e-14, dps=50, step=1e-20, reference=poisson_nll_reference)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lossbook defect: poisson_nll_loss(log_input=False, full=True) forms y * (rate / y - 1) "
+    "with rate = y_pred + eps and then subtracts eps, which cancels for a large eps "
+    "(relative error 6e-13 at eps = 1e6, 1.5e-8 at eps = 1e10)"))
+@pytest.mark.parametrize("eps", [1e6, 1e10])
+def test_poisson_nll_on_rates_full_with_a_large_eps_against_pytorch_formula(eps):
+    y = np.array([2.0, 3.0, 17.0])
+    assert_matches_mpmath(poisson_nll_loss, (y, y * (1 + 1e-9)), {"log_input": False,
+                                                                  "full": True, "eps": eps},
+                          rtol=1e-14, dps=50, step=1e-20, reference=poisson_nll_reference)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lossbook defect: crps_gaussian.grad squares z = (y - y_pred) / sigma outside its "
+    "np.errstate block (scoring.py, the `near` mask), so |z| > 1e154 emits an overflow "
+    "RuntimeWarning although every result is finite"))
+def test_crps_grad_of_a_far_miss_emits_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d_mu, d_sigma = crps_gaussian.grad([0.0], [1e200], [1e-100])
+    assert d_mu[0] == 1.0 and np.isclose(d_sigma[0], -1 / np.sqrt(np.pi), rtol=1e-15)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lossbook defect: poisson_nll_loss(log_input=False) evaluates log1p(rate - 1) for every "
+    "element before np.where discards it, so a rate far below 1 (1e-200 with eps = 0) emits "
+    "a divide-by-zero RuntimeWarning although the loss is finite"))
+def test_poisson_nll_of_a_tiny_rate_emits_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = poisson_nll_loss([1.0], [1e-200], log_input=False, eps=0.0)
+    assert np.isclose(value, 1e-200 + 200 * np.log(10), rtol=1e-15)
+
+
 # --------------------------------------------------------------- bad input
 
 BAD = [
@@ -257,3 +377,19 @@ def test_bad_input_raises_naming_the_argument(loss, arrays, params, error, name)
         loss(*arrays, **params)
     with pytest.raises(error, match=name):
         loss.grad(*arrays, **params)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lossbook defect: poisson_nll_loss and gaussian_nll_loss pass log_input and full through "
+    "bool(), so a string such as 'False', a NaN or any object is silently taken as a switch "
+    "(log_input='False' computes the log-rate loss); triplet_margin_loss's swap and "
+    "info_nce's normalize raise TypeError naming the argument for a non-bool"))
+@pytest.mark.parametrize(("loss", "arrays", "switch"), [
+    (poisson_nll_loss, ([1.0], [0.5]), "log_input"),
+    (poisson_nll_loss, ([1.0], [0.5]), "full"),
+    (gaussian_nll_loss, ([1.0], [0.5], [1.0]), "full"),
+])
+@pytest.mark.parametrize("bad", ["False", np.nan, None])
+def test_switches_must_be_bools(loss, arrays, switch, bad):
+    with pytest.raises(TypeError, match=switch):
+        loss(*arrays, **{switch: bad})

@@ -83,6 +83,23 @@ def test_parameters_at_the_edges_against_mpmath(params):
     assert_matches_mpmath(loss, (STRESS_Y[rows], STRESS_P[rows]), params, dps=150, step=1e-20)
 
 
+@pytest.mark.parametrize("loss, params", [
+    (dice_loss, {"smooth": 1e-300}),
+    (dice_loss, {"smooth": 1e300}),
+    (tversky_loss, {"alpha": 1e300, "beta": 1.0, "smooth": 1.0}),
+    (tversky_loss, {"alpha": 1.0, "beta": 1e300, "smooth": 1.0}),
+    (tversky_loss, {"alpha": 1e-300, "beta": 1e-300, "smooth": 1.0}),
+    (tversky_loss, {"alpha": 1e300, "beta": 1e300, "smooth": 1e-300}),
+])
+def test_extreme_parameters_against_mpmath(loss, params):
+    """alpha, beta and smooth at 1e-300 and 1e300. Predictions strictly inside (0, 1): at 0
+    or 1 mpmath's central difference steps out of [0, 1], where with a weight of 1e300 the
+    denominator of the formula changes sign within the step. 700 digits: with smooth = 1e300
+    the literal 1 - ratio of the reference keeps a loss of 1e-300."""
+    y, p = STRESS_Y[[0, 2, 4, 5, 6]], np.clip(STRESS_P[[0, 2, 4, 5, 6]], 1e-15, 1 - 1e-15)
+    assert_matches_mpmath(loss, (y, p), params, dps=700, step=1e-20)
+
+
 def test_alpha_zero_beta_zero_is_zero_loss_and_gradient():
     y, p = masks(RNG, (4, 6))
     assert tversky_loss(y, p, alpha=0.0, beta=0.0) == 0.0

@@ -32,9 +32,13 @@ def test_matches_pytorch_formula_by_brute_force(p):
 
 
 @pytest.mark.parametrize("params", [{"p": 1, "margin": 1.0}, {"p": 2, "margin": 0.0},
-                                    {"p": 1, "margin": 0.0}])
-def test_other_powers_and_zero_margin_against_mpmath(params):
-    assert_matches_mpmath(multi_margin_loss, (STRESS_Y, STRESS_SCORES), params, dps=50,
+                                    {"p": 1, "margin": 0.0}, {"p": 2, "margin": 1e-300},
+                                    {"p": 1, "margin": 3e150}, {"p": 2, "margin": 3e150}])
+def test_other_powers_and_margins_at_the_edges_against_mpmath(params):
+    # a margin of 3e150 (not 1e150: with the score 1e150 of row 0 that would put a term at
+    # its kink) next to scores of order 1 needs 150 more digits in mpmath's diff
+    dps = 50 if params["margin"] < 1e10 else 250
+    assert_matches_mpmath(multi_margin_loss, (STRESS_Y, STRESS_SCORES), params, dps=dps,
                           step=1e-20)
 
 
