@@ -32,6 +32,21 @@ def _make_flag(name):
     return match.group(1)
 
 
+def test_the_book_build_executes_no_notebook():
+    """The book renders the stored outputs (strict nbval proves them fresh): executing them
+    again in the build would prove nothing and triple its time. Quoted in _config.yml, since
+    a bare off is YAML's false."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["execute"]["execute_notebooks"] == "off", config["execute"]
+    # No notebook asks to be executed anyway (myst-nb's per-notebook execution_mode).
+    for path in nn.book_notebooks():
+        mode = json.loads(path.read_text(encoding="utf-8"))["metadata"].get(
+            "mystnb", {}).get("execution_mode")
+        assert mode in (None, "off"), f"{path.name}: execution_mode {mode!r}"
+
+
 def _notebook_with_noise():
     nb = nbformat.v4.new_notebook()
     nb.metadata = nbformat.NotebookNode({
