@@ -15,6 +15,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_VERSION := $(shell $(PYTHON) -c 'import platform; print(platform.python_version())')
 STAMP := $(VENV)/.installed-python-$(PY_VERSION)
+# The oldest Python that requirements.txt's pins support (numpy, scipy, scikit-learn).
+PY_MIN := 3.11
+comma := ,
+PY_CHECK := $(PYTHON) -c 'import sys; sys.exit(sys.version_info < ($(subst .,$(comma),$(PY_MIN)),))'
 STAMPS := _build/stamps
 # Recipes import the lossbook of this checkout, also inside notebook kernels.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -57,6 +61,9 @@ LAB_FLAGS ?=
 # --- the environment -------------------------------------------------------------------------
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PY_CHECK) || { echo "make: requirements.txt needs Python $(PY_MIN) or later and" \
+	  "$(PYTHON) is Python $(PY_VERSION); install a newer one and run make PYTHON=python3.NN" >&2; \
+	  exit 1; }
 	@$(REQUIRE) "Python's venv module" "$(VENV_CHECK)" python3-venv
 	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import platform; print(platform.python_version())')" != "$(PY_VERSION)" ]; then \
 	  echo "$(PYTHON) is Python $(PY_VERSION) now: recreating $(VENV)"; rm -rf $(VENV); fi
