@@ -32,7 +32,7 @@ PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bi
 # a stage of their own, re-run when a notebook changes; the unit tests are not.
 STORED_TESTS := tests/test_notebooks.py tests/test_alt_text.py
 UNIT_SRC := $(filter-out $(STORED_TESTS),$(wildcard tests/*.py tests/cases/*.py)) pyproject.toml \
-            tools/require.sh
+            tools/require.sh Makefile
 SANITIZE := tests/nbval-sanitize.cfg
 NBVAL_FLAGS := --nbval --nbval-sanitize-with $(SANITIZE)
 # The browser test's inputs: its files, the alt-text test and the vendored axe-core (issue 18).

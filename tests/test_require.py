@@ -113,3 +113,23 @@ def test_the_makefile_routes_every_system_dependency_through_it():
         body = makefile.split(target, 1)[1].split("\n", 2)[1]
         assert "$(REQUIRE)" in body, f"{target} {body}"
     assert os.access(REQUIRE, os.X_OK), f"{REQUIRE} is not executable"
+
+
+def test_an_old_python_stops_make_with_one_line(tmp_path):
+    """requirements.txt's pins need Python 3.11: with an older python3, `make` says so in one
+    line before it creates anything, instead of failing in pip's resolver."""
+    root = REQUIRE.parents[1]
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    old_python = tmp_path / "python3.10"
+    old_python.write_text(  # answers like Python 3.10.12: its version, and a failed check
+        '#!/bin/bash\ncase "$2" in *platform*) echo 3.10.12;; *version_info*) exit 1;; esac\n')
+    old_python.chmod(0o755)
+    result = subprocess.run(["make", "--no-print-directory", f"PYTHON={old_python}", "book"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("make: ***")]
+    assert lines == [f"make: requirements.txt needs Python 3.11 or later and {old_python} is "
+                     "Python 3.10.12; install a newer one and run make PYTHON=python3.NN"], \
+        result.stderr
+    assert not (tmp_path / ".venv").exists()
