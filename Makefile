@@ -35,12 +35,14 @@ UNIT_SRC := $(filter-out $(STORED_TESTS),$(wildcard tests/*.py tests/cases/*.py)
             tools/require.sh Makefile
 SANITIZE := tests/nbval-sanitize.cfg
 NBVAL_FLAGS := --nbval --nbval-sanitize-with $(SANITIZE)
+# nbval skips PNG outputs; the root conftest.py makes it compare the stored figures too.
+NBVAL_CONFTEST := conftest.py
 # The browser test's inputs: its files, the alt-text test and the vendored axe-core (issue 18).
 BROWSER_TESTS := $(wildcard tests/browser/*.py) tests/test_alt_text.py \
                  $(wildcard tests/browser/vendor/axe-core/*)
 JB_FLAGS := --warningiserror --nitpick --keep-going
 SYSTEM_TESTS := --ignore=tests/browser --ignore=tests/pdf --ignore=tests/lab
-LINTED := lossbook tests benchmarks chapters tools _ext
+LINTED := lossbook tests benchmarks chapters tools _ext conftest.py
 
 # System packages (Debian names) and the check that says they are there.
 REQUIRE := tools/require.sh
@@ -128,13 +130,14 @@ $(STAMPS)/unit: $(STAMP) $(LOSSBOOK_SRC) $(UNIT_SRC)
 # The notebooks as stored: no volatile metadata, alt text on every figure, and a stale stored
 # output fails strict nbval (run as this Makefile runs it: NBVAL_FLAGS).
 $(STAMPS)/stored: $(STAMP) $(LOSSBOOK_SRC) $(NOTEBOOKS) $(STORED_TESTS) tests/conftest.py \
-                  tools/normalise_notebooks.py _toc.yml $(SANITIZE) Makefile
+                  tools/normalise_notebooks.py _toc.yml $(SANITIZE) $(NBVAL_CONFTEST) Makefile
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(STORED_TESTS)
 	@mkdir -p $(@D) && touch $@
 
-# Strict nbval. A first run, or a change to lossbook, the environment or the sanitiser, checks
-# every notebook; otherwise only the notebooks changed since the last pass (plus the catalog).
-$(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NOTEBOOKS)
+# Strict nbval, figures included. A first run, or a change to lossbook, the environment, the
+# sanitiser or the figure comparison, checks every notebook; otherwise only the notebooks
+# changed since the last pass (plus the catalog).
+$(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NBVAL_CONFTEST) $(NOTEBOOKS)
 	@notebooks="$(filter $(NOTEBOOKS),$?)"; \
 	if [ ! -f $@ ] || [ -n "$(filter-out $(NOTEBOOKS),$?)" ]; then notebooks="$(NOTEBOOKS)"; \
 	else notebooks=$$(printf '%s\n' $$notebooks $(CATALOG) | sort -u); fi; \

@@ -3,10 +3,14 @@
 The book renders the outputs stored in the notebooks without executing them, so two things
 must hold: a committed notebook carries nothing that changes from run to run (the normaliser
 in ``tools/normalise_notebooks.py`` defines what that is), and strict nbval, as ``make test``
-runs it, fails when a stored output is not what the code computes today.
+runs it, fails when a stored output, a number or a figure, is not what the code computes
+today (figures through the repository's root ``conftest.py``).
 """
 
+import base64
 import copy
+import importlib.util
+import io
 import json
 import os
 import re
@@ -23,6 +27,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 import normalise_notebooks as nn  # noqa: E402 (tools/ is not a package)
 
 GLUE = "application/papermill.record/text/plain"
+# The repository's root conftest.py, which makes strict nbval compare figures.
+_spec = importlib.util.spec_from_file_location("conftest_root", ROOT / "conftest.py")
+conftest_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conftest_root)
+PNG_1X1 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7w"
+           "AAAABJRU5ErkJggg==")
 
 
 def _make_flag(name):
@@ -123,18 +133,15 @@ def _first_glued_notebook():
     pytest.skip("no notebook glues a value")
 
 
-def test_stale_stored_output_fails_strict_nbval(tmp_path):
-    """A copy of a chapter whose stored glue value (the number the book prints in the prose)
-    no longer matches its code fails nbval at exactly that cell."""
-    path, nb, index, output = _first_glued_notebook()
-    fresh = output["data"][GLUE]
-    stale = "12345.678"
-    assert stale != fresh
-    output["data"][GLUE] = stale
-    copy_path = tmp_path / path.name
+def _strict_nbval(tmp_path, nb, name):
+    """Write ``nb`` to ``tmp_path/name`` and run strict nbval on it as `make test` does: the
+    Makefile's flags and sanitiser, and the repository's conftest.py (which compares figures).
+    Returns nbval's report; asserts that exactly one cell failed."""
+    copy_path = tmp_path / name
     nbformat.write(nb, copy_path)
     sanitize = _make_flag("SANITIZE")
     shutil.copy(ROOT / sanitize, tmp_path / Path(sanitize).name)
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
     flags = _make_flag("NBVAL_FLAGS").replace("$(SANITIZE)", Path(sanitize).name).split()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
@@ -145,8 +152,65 @@ def test_stale_stored_output_fails_strict_nbval(tmp_path):
     report = run.stdout + run.stderr
     assert run.returncode == 1, report[-3000:]
     assert re.search(r"\b1 failed\b", report), report[-3000:]
+    return report
+
+
+def test_stale_stored_output_fails_strict_nbval(tmp_path):
+    """A copy of a chapter whose stored glue value (the number the book prints in the prose)
+    no longer matches its code fails nbval at exactly that cell."""
+    path, nb, index, output = _first_glued_notebook()
+    fresh = output["data"][GLUE]
+    stale = "12345.678"
+    assert stale != fresh
+    output["data"][GLUE] = stale
+    report = _strict_nbval(tmp_path, nb, path.name)
     assert stale in report and fresh in report, report[-3000:]
     # nbval numbers the code cells from 0.
+    code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
+    assert f"::Cell {code_index} " in report, report[-3000:]
+
+
+def _png_with_a_block(encoded, size):
+    """The base64 PNG ``encoded`` with a black square of ``size`` pixels drawn at its centre."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGBA")
+    x, y = image.width // 2, image.height // 2
+    image.paste((0, 0, 0, 255), (x, y, x + size, y + size))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_figure_difference_tolerates_only_a_few_pixels():
+    """The root conftest.py's comparison of a stored figure with a fresh one."""
+    for path in nn.book_notebooks():
+        pngs = [output["data"]["image/png"] for cell in nbformat.read(path, as_version=4).cells
+                for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        if pngs:
+            break
+    figure = pngs[0]
+    assert conftest_root.figure_difference(figure, figure) is None
+    assert conftest_root.figure_difference(figure, _png_with_a_block(figure, 2)) is None
+    message = conftest_root.figure_difference(figure, _png_with_a_block(figure, 12))
+    assert message is not None and "pixels differ" in message, message
+    assert "px stored, 1x1 px now" in conftest_root.figure_difference(figure, PNG_1X1)
+
+
+def test_stale_stored_figure_fails_strict_nbval(tmp_path):
+    """nbval skips PNG outputs; the repository's conftest.py compares them, so a copy of a
+    chapter whose stored figure is not what its code draws fails at that cell."""
+    for path in nn.book_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        found = [(index, output) for index, cell in enumerate(nb.cells)
+                 for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        if found:
+            break
+    index, output = found[0]
+    output["data"]["image/png"] = _png_with_a_block(output["data"]["image/png"], 12)
+    report = _strict_nbval(tmp_path, nb, path.name)
+    assert "A stored figure differs from the one a fresh run draws" in report, report[-3000:]
+    assert re.search(r"figure 1: \d+ pixels differ", report), report[-3000:]
     code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
     assert f"::Cell {code_index} " in report, report[-3000:]
 
