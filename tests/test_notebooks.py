@@ -123,51 +123,25 @@ def test_the_book_lists_its_notebooks_in_toc_order():
     assert len(set(notebooks)) == len(notebooks)
 
 
-def _first_glued_notebook():
+def _stale_copy_candidate():
+    """A chapter with a glued value and a figure in two different code cells: (path, notebook,
+    index of the glue cell, its glue output, index of the figure cell, its PNG output)."""
     for path in nn.book_notebooks():
         nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            for output in cell.get("outputs", []):
-                if GLUE in output.get("data", {}):
-                    return path, nb, index, output
-    pytest.skip("no notebook glues a value")
+        glued = [(index, output) for index, cell in enumerate(nb.cells)
+                 for output in cell.get("outputs", []) if GLUE in output.get("data", {})]
+        figures = [(index, output) for index, cell in enumerate(nb.cells)
+                   for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        for glue_index, glue_output in glued:
+            for figure_index, figure_output in figures:
+                if figure_index != glue_index:
+                    return path, nb, glue_index, glue_output, figure_index, figure_output
+    pytest.skip("no notebook has a glued value and a figure in different cells")
 
 
-def _strict_nbval(tmp_path, nb, name):
-    """Write ``nb`` to ``tmp_path/name`` and run strict nbval on it as `make test` does: the
-    Makefile's flags and sanitiser, and the repository's conftest.py (which compares figures).
-    Returns nbval's report; asserts that exactly one cell failed."""
-    copy_path = tmp_path / name
-    nbformat.write(nb, copy_path)
-    sanitize = _make_flag("SANITIZE")
-    shutil.copy(ROOT / sanitize, tmp_path / Path(sanitize).name)
-    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
-    flags = _make_flag("NBVAL_FLAGS").replace("$(SANITIZE)", Path(sanitize).name).split()
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-q", *flags, copy_path.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    report = run.stdout + run.stderr
-    assert run.returncode == 1, report[-3000:]
-    assert re.search(r"\b1 failed\b", report), report[-3000:]
-    return report
-
-
-def test_stale_stored_output_fails_strict_nbval(tmp_path):
-    """A copy of a chapter whose stored glue value (the number the book prints in the prose)
-    no longer matches its code fails nbval at exactly that cell."""
-    path, nb, index, output = _first_glued_notebook()
-    fresh = output["data"][GLUE]
-    stale = "12345.678"
-    assert stale != fresh
-    output["data"][GLUE] = stale
-    report = _strict_nbval(tmp_path, nb, path.name)
-    assert stale in report and fresh in report, report[-3000:]
-    # nbval numbers the code cells from 0.
-    code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
-    assert f"::Cell {code_index} " in report, report[-3000:]
+def _code_cell_number(nb, index):
+    """nbval's number of the cell at ``index``: it counts the code cells from 0."""
+    return sum(cell.cell_type == "code" for cell in nb.cells[:index])
 
 
 def _png_with_a_block(encoded, size):
@@ -180,6 +154,40 @@ def _png_with_a_block(encoded, size):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_stale_stored_outputs_fail_strict_nbval(tmp_path):
+    """A copy of a chapter with a stale stored glue value (the number the book prints in the
+    prose) and a stale stored figure fails strict nbval, run as `make test` runs it (the
+    Makefile's flags and sanitiser, the repository's conftest.py, which compares figures), at
+    exactly those two cells: the number is shown against the fresh one, the figure by the
+    pixels that differ."""
+    path, nb, glue_index, glue_output, figure_index, figure_output = _stale_copy_candidate()
+    fresh = glue_output["data"][GLUE]
+    stale = "12345.678"
+    assert stale != fresh
+    glue_output["data"][GLUE] = stale
+    figure_output["data"]["image/png"] = _png_with_a_block(figure_output["data"]["image/png"], 12)
+    nbformat.write(nb, tmp_path / path.name)
+    sanitize = _make_flag("SANITIZE")
+    shutil.copy(ROOT / sanitize, tmp_path / Path(sanitize).name)
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+    flags = _make_flag("NBVAL_FLAGS").replace("$(SANITIZE)", Path(sanitize).name).split()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-q", *flags, path.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    report = run.stdout + run.stderr
+    assert run.returncode == 1, report[-3000:]
+    failed = sorted(int(number) for number in
+                    re.findall(r"^FAILED \S+::Cell (\d+) ", report, re.MULTILINE))
+    assert failed == sorted([_code_cell_number(nb, glue_index),
+                             _code_cell_number(nb, figure_index)]), report[-3000:]
+    assert stale in report and fresh in report, report[-3000:]
+    assert "A stored figure differs from the one a fresh run draws" in report, report[-3000:]
+    assert re.search(r"figure \d+: \d+ pixels differ", report), report[-3000:]
 
 
 def test_figure_difference_tolerates_only_a_few_pixels():
@@ -195,24 +203,6 @@ def test_figure_difference_tolerates_only_a_few_pixels():
     message = conftest_root.figure_difference(figure, _png_with_a_block(figure, 12))
     assert message is not None and "pixels differ" in message, message
     assert "px stored, 1x1 px now" in conftest_root.figure_difference(figure, PNG_1X1)
-
-
-def test_stale_stored_figure_fails_strict_nbval(tmp_path):
-    """nbval skips PNG outputs; the repository's conftest.py compares them, so a copy of a
-    chapter whose stored figure is not what its code draws fails at that cell."""
-    for path in nn.book_notebooks():
-        nb = nbformat.read(path, as_version=4)
-        found = [(index, output) for index, cell in enumerate(nb.cells)
-                 for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
-        if found:
-            break
-    index, output = found[0]
-    output["data"]["image/png"] = _png_with_a_block(output["data"]["image/png"], 12)
-    report = _strict_nbval(tmp_path, nb, path.name)
-    assert "A stored figure differs from the one a fresh run draws" in report, report[-3000:]
-    assert re.search(r"figure 1: \d+ pixels differ", report), report[-3000:]
-    code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
-    assert f"::Cell {code_index} " in report, report[-3000:]
 
 
 def _git(root, *args):
