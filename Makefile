@@ -15,6 +15,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_VERSION := $(shell $(PYTHON) -c 'import platform; print(platform.python_version())')
 STAMP := $(VENV)/.installed-python-$(PY_VERSION)
+# The oldest Python that requirements.txt's pins support (numpy, scipy, scikit-learn).
+PY_MIN := 3.11
+comma := ,
+PY_CHECK := $(PYTHON) -c 'import sys; sys.exit(sys.version_info < ($(subst .,$(comma),$(PY_MIN)),))'
 STAMPS := _build/stamps
 # Recipes import the lossbook of this checkout, also inside notebook kernels.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -24,15 +28,21 @@ NOTEBOOKS := $(wildcard chapters/*/*.ipynb)
 CATALOG := chapters/reference/catalog.ipynb
 PAGES := $(wildcard chapters/*/*.md) intro.md _config.yml _toc.yml references.bib \
          $(shell find _static _templates _ext -type f 2>/dev/null)
-UNIT_SRC := $(wildcard tests/*.py tests/cases/*.py) pyproject.toml
+# The tests that read the stored notebooks (normalised, alt text, nbval on a stale copy) are
+# a stage of their own, re-run when a notebook changes; the unit tests are not.
+STORED_TESTS := tests/test_notebooks.py tests/test_alt_text.py
+UNIT_SRC := $(filter-out $(STORED_TESTS),$(wildcard tests/*.py tests/cases/*.py)) pyproject.toml \
+            tools/require.sh Makefile
 SANITIZE := tests/nbval-sanitize.cfg
 NBVAL_FLAGS := --nbval --nbval-sanitize-with $(SANITIZE)
+# nbval skips PNG outputs; the root conftest.py makes it compare the stored figures too.
+NBVAL_CONFTEST := conftest.py
 # The browser test's inputs: its files, the alt-text test and the vendored axe-core (issue 18).
 BROWSER_TESTS := $(wildcard tests/browser/*.py) tests/test_alt_text.py \
                  $(wildcard tests/browser/vendor/axe-core/*)
 JB_FLAGS := --warningiserror --nitpick --keep-going
 SYSTEM_TESTS := --ignore=tests/browser --ignore=tests/pdf --ignore=tests/lab
-LINTED := lossbook tests benchmarks chapters tools _ext
+LINTED := lossbook tests benchmarks chapters tools _ext conftest.py
 
 # System packages (Debian names) and the check that says they are there.
 REQUIRE := tools/require.sh
@@ -53,6 +63,9 @@ LAB_FLAGS ?=
 # --- the environment -------------------------------------------------------------------------
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PY_CHECK) || { echo "make: requirements.txt needs Python $(PY_MIN) or later and" \
+	  "$(PYTHON) is Python $(PY_VERSION); install a newer one and run make PYTHON=python3.NN" >&2; \
+	  exit 1; }
 	@$(REQUIRE) "Python's venv module" "$(VENV_CHECK)" python3-venv
 	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import platform; print(platform.python_version())')" != "$(PY_VERSION)" ]; then \
 	  echo "$(PYTHON) is Python $(PY_VERSION) now: recreating $(VENV)"; rm -rf $(VENV); fi
@@ -110,12 +123,21 @@ lint: $(STAMP)
 # --- make test: one stamp per stage ----------------------------------------------------------
 
 $(STAMPS)/unit: $(STAMP) $(LOSSBOOK_SRC) $(UNIT_SRC)
-	$(BIN)/python -m pytest -q -n 2 $(SYSTEM_TESTS) lossbook tests
+	$(BIN)/python -m pytest -q -n 2 $(SYSTEM_TESTS) $(addprefix --ignore=,$(STORED_TESTS)) \
+	  lossbook tests
 	@mkdir -p $(@D) && touch $@
 
-# Strict nbval. A first run, or a change to lossbook, the environment or the sanitiser, checks
-# every notebook; otherwise only the notebooks changed since the last pass (plus the catalog).
-$(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NOTEBOOKS)
+# The notebooks as stored: no volatile metadata, alt text on every figure, and a stale stored
+# output fails strict nbval (run as this Makefile runs it: NBVAL_FLAGS).
+$(STAMPS)/stored: $(STAMP) $(LOSSBOOK_SRC) $(NOTEBOOKS) $(STORED_TESTS) tests/conftest.py \
+                  tools/normalise_notebooks.py _toc.yml $(SANITIZE) $(NBVAL_CONFTEST) Makefile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(STORED_TESTS)
+	@mkdir -p $(@D) && touch $@
+
+# Strict nbval, figures included. A first run, or a change to lossbook, the environment, the
+# sanitiser or the figure comparison, checks every notebook; otherwise only the notebooks
+# changed since the last pass (plus the catalog).
+$(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NBVAL_CONFTEST) $(NOTEBOOKS)
 	@notebooks="$(filter $(NOTEBOOKS),$?)"; \
 	if [ ! -f $@ ] || [ -n "$(filter-out $(NOTEBOOKS),$?)" ]; then notebooks="$(NOTEBOOKS)"; \
 	else notebooks=$$(printf '%s\n' $$notebooks $(CATALOG) | sort -u); fi; \
@@ -146,7 +168,7 @@ $(STAMPS)/lab: $(STAMP) $(wildcard tests/lab/*.py) Makefile
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/lab
 	@mkdir -p $(@D) && touch $@
 
-test: lint $(STAMPS)/unit $(STAMPS)/nbval $(STAMPS)/html $(STAMPS)/pdf $(STAMPS)/browser $(STAMPS)/lab
+test: lint $(STAMPS)/unit $(STAMPS)/stored $(STAMPS)/nbval $(STAMPS)/html $(STAMPS)/pdf $(STAMPS)/browser $(STAMPS)/lab
 	@echo "All tests passed."
 
 retest:

@@ -3,10 +3,14 @@
 The book renders the outputs stored in the notebooks without executing them, so two things
 must hold: a committed notebook carries nothing that changes from run to run (the normaliser
 in ``tools/normalise_notebooks.py`` defines what that is), and strict nbval, as ``make test``
-runs it, fails when a stored output is not what the code computes today.
+runs it, fails when a stored output, a number or a figure, is not what the code computes
+today (figures through the repository's root ``conftest.py``).
 """
 
+import base64
 import copy
+import importlib.util
+import io
 import json
 import os
 import re
@@ -23,6 +27,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 import normalise_notebooks as nn  # noqa: E402 (tools/ is not a package)
 
 GLUE = "application/papermill.record/text/plain"
+# The repository's root conftest.py, which makes strict nbval compare figures.
+_spec = importlib.util.spec_from_file_location("conftest_root", ROOT / "conftest.py")
+conftest_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conftest_root)
+PNG_1X1 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7w"
+           "AAAABJRU5ErkJggg==")
 
 
 def _make_flag(name):
@@ -30,6 +40,21 @@ def _make_flag(name):
     match = re.search(rf"^{name} := (.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert match, f"no {name} in the Makefile"
     return match.group(1)
+
+
+def test_the_book_build_executes_no_notebook():
+    """The book renders the stored outputs (strict nbval proves them fresh): executing them
+    again in the build would prove nothing and triple its time. Quoted in _config.yml, since
+    a bare off is YAML's false."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["execute"]["execute_notebooks"] == "off", config["execute"]
+    # No notebook asks to be executed anyway (myst-nb's per-notebook execution_mode).
+    for path in nn.book_notebooks():
+        mode = json.loads(path.read_text(encoding="utf-8"))["metadata"].get(
+            "mystnb", {}).get("execution_mode")
+        assert mode in (None, "off"), f"{path.name}: execution_mode {mode!r}"
 
 
 def _notebook_with_noise():
@@ -98,42 +123,86 @@ def test_the_book_lists_its_notebooks_in_toc_order():
     assert len(set(notebooks)) == len(notebooks)
 
 
-def _first_glued_notebook():
+def _stale_copy_candidate():
+    """A chapter with a glued value and a figure in two different code cells: (path, notebook,
+    index of the glue cell, its glue output, index of the figure cell, its PNG output)."""
     for path in nn.book_notebooks():
         nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            for output in cell.get("outputs", []):
-                if GLUE in output.get("data", {}):
-                    return path, nb, index, output
-    pytest.skip("no notebook glues a value")
+        glued = [(index, output) for index, cell in enumerate(nb.cells)
+                 for output in cell.get("outputs", []) if GLUE in output.get("data", {})]
+        figures = [(index, output) for index, cell in enumerate(nb.cells)
+                   for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        for glue_index, glue_output in glued:
+            for figure_index, figure_output in figures:
+                if figure_index != glue_index:
+                    return path, nb, glue_index, glue_output, figure_index, figure_output
+    pytest.skip("no notebook has a glued value and a figure in different cells")
 
 
-def test_stale_stored_output_fails_strict_nbval(tmp_path):
-    """A copy of a chapter whose stored glue value (the number the book prints in the prose)
-    no longer matches its code fails nbval at exactly that cell."""
-    path, nb, index, output = _first_glued_notebook()
-    fresh = output["data"][GLUE]
+def _code_cell_number(nb, index):
+    """nbval's number of the cell at ``index``: it counts the code cells from 0."""
+    return sum(cell.cell_type == "code" for cell in nb.cells[:index])
+
+
+def _png_with_a_block(encoded, size):
+    """The base64 PNG ``encoded`` with a black square of ``size`` pixels drawn at its centre."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGBA")
+    x, y = image.width // 2, image.height // 2
+    image.paste((0, 0, 0, 255), (x, y, x + size, y + size))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_stale_stored_outputs_fail_strict_nbval(tmp_path):
+    """A copy of a chapter with a stale stored glue value (the number the book prints in the
+    prose) and a stale stored figure fails strict nbval, run as `make test` runs it (the
+    Makefile's flags and sanitiser, the repository's conftest.py, which compares figures), at
+    exactly those two cells: the number is shown against the fresh one, the figure by the
+    pixels that differ."""
+    path, nb, glue_index, glue_output, figure_index, figure_output = _stale_copy_candidate()
+    fresh = glue_output["data"][GLUE]
     stale = "12345.678"
     assert stale != fresh
-    output["data"][GLUE] = stale
-    copy_path = tmp_path / path.name
-    nbformat.write(nb, copy_path)
+    glue_output["data"][GLUE] = stale
+    figure_output["data"]["image/png"] = _png_with_a_block(figure_output["data"]["image/png"], 12)
+    nbformat.write(nb, tmp_path / path.name)
     sanitize = _make_flag("SANITIZE")
     shutil.copy(ROOT / sanitize, tmp_path / Path(sanitize).name)
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
     flags = _make_flag("NBVAL_FLAGS").replace("$(SANITIZE)", Path(sanitize).name).split()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-q", *flags, copy_path.name],
+         "-q", *flags, path.name],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     report = run.stdout + run.stderr
     assert run.returncode == 1, report[-3000:]
-    assert re.search(r"\b1 failed\b", report), report[-3000:]
+    failed = sorted(int(number) for number in
+                    re.findall(r"^FAILED \S+::Cell (\d+) ", report, re.MULTILINE))
+    assert failed == sorted([_code_cell_number(nb, glue_index),
+                             _code_cell_number(nb, figure_index)]), report[-3000:]
     assert stale in report and fresh in report, report[-3000:]
-    # nbval numbers the code cells from 0.
-    code_index = sum(cell.cell_type == "code" for cell in nb.cells[:index])
-    assert f"::Cell {code_index} " in report, report[-3000:]
+    assert "A stored figure differs from the one a fresh run draws" in report, report[-3000:]
+    assert re.search(r"figure \d+: \d+ pixels differ", report), report[-3000:]
+
+
+def test_figure_difference_tolerates_only_a_few_pixels():
+    """The root conftest.py's comparison of a stored figure with a fresh one."""
+    for path in nn.book_notebooks():
+        pngs = [output["data"]["image/png"] for cell in nbformat.read(path, as_version=4).cells
+                for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        if pngs:
+            break
+    figure = pngs[0]
+    assert conftest_root.figure_difference(figure, figure) is None
+    assert conftest_root.figure_difference(figure, _png_with_a_block(figure, 2)) is None
+    message = conftest_root.figure_difference(figure, _png_with_a_block(figure, 12))
+    assert message is not None and "pixels differ" in message, message
+    assert "px stored, 1x1 px now" in conftest_root.figure_difference(figure, PNG_1X1)
 
 
 def _git(root, *args):

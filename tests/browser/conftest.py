@@ -113,7 +113,7 @@ def html_files():
     and anything in a hidden folder (a stray ``.pytest_cache``, say)."""
     if not (HTML_DIR / "index.html").is_file():
         raise pytest.UsageError(
-            f"no built book at {HTML_DIR}: run `make build` or set LOSSBOOK_HTML_DIR"
+            f"no built book at {HTML_DIR}: run `make book` or set LOSSBOOK_HTML_DIR"
         )
     return sorted(
         path.relative_to(HTML_DIR).as_posix()
