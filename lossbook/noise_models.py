@@ -176,31 +176,37 @@ def poisson_nll_loss(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
 
 # --------------------------------------------------------- gaussian_nll_loss
 def _gaussian_nll_inputs(y_true, y_pred, var, full, eps):
+    """Validated arrays, ``full``, ``eps`` and whether any variance is clamped (< eps)."""
     y, y_hat = check_pair(y_true, y_pred)
     var = as_float_array(var, "var")
     check_same_shape(y_hat, var, ("y_pred", "var"))
-    if np.any(var < 0):
+    var_min = np.minimum.reduce(var, axis=None)
+    if var_min < 0:
         raise ValueError("var must be non-negative (it is a variance)")
     eps = check_scalar(eps, "eps", low=0.0, low_open=True)
-    return y, y_hat, var, bool(full), eps
+    return y, y_hat, var, bool(full), eps, bool(var_min < eps)
 
 
 def _gaussian_nll_grad(y_true, y_pred, var, *, full=False, eps=1e-6):
     """(d/dy_pred, d/dvar) of the summed loss; d/dvar = 0 where var < eps (clamped)."""
-    y, y_hat, var, full, eps = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
-    vv = np.maximum(var, eps)
+    y, y_hat, var, full, eps, clamped = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
+    vv = np.maximum(var, eps) if clamped else var
     r = y_hat - y
     ratio = r / vv
     d_var = 0.5 / vv - 0.5 * ratio * ratio
     # (v - r^2) / (2 v^2) cancels where r^2 ~ v: form r^2 exactly in double-double.
-    near = (var >= eps) & (np.abs(ratio * r - 1.0) < 0.5) & (np.abs(r) < 1e150)
-    if np.any(near):
+    near = np.abs(ratio * r - 1.0) < 0.5
+    near &= np.abs(r) < 1e150
+    if clamped:
+        unclamped = var >= eps
+        near &= unclamped
+    if near.any():
         vn = vv[near]
         r_hi, r_lo = two_sum(y_hat[near], -y[near])
         p_hi, p_lo = two_prod(r_hi, r_hi)
         gap = (vn - p_hi) - (p_lo + (2.0 * r_hi * r_lo + r_lo * r_lo))
         d_var[near] = gap / (2.0 * vn) / vn
-    return ratio, np.where(var >= eps, d_var, 0.0)
+    return ratio, np.where(unclamped, d_var, 0.0) if clamped else d_var
 
 
 def _gaussian_nll_symbolic(full=False):
@@ -269,8 +275,8 @@ def gaussian_nll_loss(y_true, y_pred, var, *, full=False, eps=1e-6):
     >>> gaussian_nll_loss.grad([0.0, 0.0], [1.0, 3.0], [1.0, 1e-9])
     (array([1.e+00, 3.e+06]), array([0., 0.]))
     """
-    y, y_hat, var, full, eps = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
-    vv = np.maximum(var, eps)
+    y, y_hat, var, full, eps, clamped = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
+    vv = np.maximum(var, eps) if clamped else var
     r = y_hat - y
     out = 0.5 * (np.log(vv) + r * (r / vv))
     return out + _HALF_LOG_2PI if full else out

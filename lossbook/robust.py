@@ -90,13 +90,15 @@ def _tukey_parts(y_true, y_pred, cutoff):
     y, y_hat = check_pair(y_true, y_pred)
     cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
     r_hi, r_lo = _two_sum(y_hat, -y)
-    r_lo = np.where(np.isfinite(r_lo), r_lo, 0.0)
-    m = np.minimum(np.abs(r_hi), cutoff)
-    # c - |r| near the cutoff: c - |r_hi| is exact there (Sterbenz), then the low part.
-    gap = np.where(np.abs(r_hi) <= cutoff, (cutoff - m) - np.sign(r_hi) * r_lo, 0.0)
-    gap = np.maximum(gap, 0.0)
+    sign = np.sign(r_hi)
+    abs_r = np.abs(r_hi)
+    # c - |r|: c - |r_hi| is exact near the cutoff (Sterbenz), then the low part. Its sign
+    # is that of c - |r|, so clamping at 0 gives w = 0 beyond the cutoff; fmax also maps
+    # the NaN of an overflowed residual (r_lo = NaN) to 0.
+    gap = np.fmax((cutoff - abs_r) - sign * r_lo, 0.0)
+    m = np.minimum(abs_r, cutoff)
     w = (gap / cutoff) * ((cutoff + m) / cutoff)
-    return np.sign(r_hi), m, w, cutoff
+    return sign, m, w, cutoff
 
 
 def _tukey_values(y_true, y_pred, c=4.685):
