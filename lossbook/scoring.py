@@ -123,7 +123,7 @@ def _crps_grad(y_true, y_pred, sigma):
     with np.errstate(over="ignore"):
         z = (y - mu) / sigma
         z_sq = z * z
-    d_mu = _erf_array(-z / math.sqrt(2.0))  # -z is (mu - y) / sigma exactly
+        d_mu = _erf_array((mu - y) / sigma / math.sqrt(2.0))
     d_sigma = _two_phi_minus(LN2_HI - z_sq)
     # d/dsigma vanishes at z^2 = log 2: form z and z^2 in double-double there.
     near = np.abs(z_sq - LN2_HI) < 0.25
