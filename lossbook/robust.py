@@ -13,6 +13,8 @@ The sympy symbols of the parameters are ``c`` (Tukey's cutoff), ``alpha``
 (Barron's shape, any real) and ``s`` (Barron's scale).
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -66,18 +68,27 @@ def _two_prod(a, b):
 
 def _scaled_residual(y_true, y_pred, scale=1.0):
     """x = (y_pred - y_true) / scale and x^2, each as a pair (hi, lo) with hi + lo
-    accurate to about 2^-104 relative; lo is 0 where |x| is huge."""
+    accurate to about 2^-104 relative; lo is 0 where |x| is huge. Also |x| and the mask
+    of huge |x| (``None`` when no |x| is huge: the common case skips every mask)."""
     with np.errstate(over="ignore", invalid="ignore"):
         r_hi, r_lo = _two_sum(y_pred, -y_true)
-        x_hi = r_hi / scale
-        p, q = _two_prod(x_hi, np.float64(scale))
-        x_lo = (((r_hi - p) - q) + r_lo) / scale
+        if scale == 1.0:  # the steps below with p = r_hi, q = 0, in the bits they give
+            x_hi, x_lo = r_hi, 0.0 + r_lo
+        else:
+            x_hi = r_hi / scale
+            p, q = _two_prod(x_hi, np.float64(scale))
+            x_lo = (((r_hi - p) - q) + r_lo) / scale
         sq_hi, sq_lo = _two_prod(x_hi, x_hi)
         sq_lo = sq_lo + 2.0 * x_hi * x_lo
-    moderate = np.abs(x_hi) < _DD_LIMIT
+    abs_x = np.abs(x_hi)
+    # One test for the whole array: every |x| moderate and every low part finite.
+    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and math.isfinite(
+            np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None)):
+        return x_hi, x_lo, sq_hi, sq_lo, abs_x, None
+    moderate = abs_x < _DD_LIMIT
     x_lo = np.where(moderate & np.isfinite(x_lo), x_lo, 0.0)
     sq_lo = np.where(moderate & np.isfinite(sq_lo), sq_lo, 0.0)
-    return x_hi, x_lo, sq_hi, sq_lo
+    return x_hi, x_lo, sq_hi, sq_lo, abs_x, abs_x >= _DD_LIMIT
 
 
 # --------------------------------------------------------------------------
@@ -216,7 +227,8 @@ class _Barron:
         y, y_hat = check_pair(y_true, y_pred)
         self.alpha = _barron_alpha(alpha_value)
         self.scale = check_scalar(scale, "scale", low=0.0, low_open=True)
-        self.x, self.x_lo, self.sq, self.sq_lo = _scaled_residual(y, y_hat, self.scale)
+        self.x, self.x_lo, self.sq, self.sq_lo, abs_x, self.huge = _scaled_residual(
+            y, y_hat, self.scale)
         a = self.alpha
         if a == 2.0 or a == -np.inf:
             return
@@ -225,14 +237,20 @@ class _Barron:
         b_hi, b_lo = abs(b_hi), np.sign(b_hi) * b_lo
         with np.errstate(over="ignore", invalid="ignore"):
             # t = x^2 / b as hi + lo: the remainder of the division is exact (TwoProduct).
-            t = self.sq / b_hi
-            p, q = _two_prod(t, np.float64(b_hi))
-            t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
+            if b_hi == 1.0:  # alpha = 1 or 3: the steps below with p = t, q = 0, same bits
+                t = self.sq
+                t_lo = (0.0 + self.sq_lo) - t * b_lo
+            else:
+                t = self.sq / b_hi
+                p, q = _two_prod(t, np.float64(b_hi))
+                t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
             # 1 + t = one_t + one_t_lo exactly, up to t_lo.
             one_t, one_t_lo = _two_sum(np.ones_like(t), t)
             one_t_lo = one_t_lo + t_lo
-        abs_x = np.abs(self.x)
-        self.huge = abs_x >= _DD_LIMIT
+        if self.huge is None:  # no huge |x|: the masked forms below reduce to these
+            self.one_t, self.one_t_lo = one_t, one_t_lo
+            self.log_one_t = np.log1p(t) + t_lo / (1.0 + t)
+            return
         big_x = np.where(self.huge, abs_x, 1.0)
         safe_t = np.where(self.huge, 1.0, t)
         safe_t_lo = np.where(self.huge, 0.0, t_lo)
@@ -252,6 +270,8 @@ class _Barron:
         half = 0.5 * self.alpha
         with np.errstate(over="ignore", under="ignore"):
             moderate = np.power(self.one_t, half) * np.exp(half * self.one_t_lo / self.one_t)
+            if self.huge is None:
+                return moderate
             return np.where(self.huge, np.power(self.u, self.alpha), moderate)
 
     def values(self):
@@ -268,12 +288,15 @@ class _Barron:
             # y = alpha log(1 + t)/2; expm1(y)/y = 1 + y/2 + ... is insensitive to the
             # precision of a tiny (even subnormal) y, and needs no division by alpha.
             y = np.where(small, exponent, 1.0)
-            ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
+            if np.count_nonzero(y) == y.size:  # no 0/0 to avoid
+                ratio = np.expm1(y) / y
+            else:
+                ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
             near_one = self.b * half_log * ratio
             # Elsewhere pow (P - 1 loses at most a factor e/(e - 1); exp(y) would
             # not be accurate for a large y).
             far = (self.b / a) * (self.power() - 1.0) if a != 0.0 else near_one
-            if 0.0 < a <= 2.0:
+            if 0.0 < a <= 2.0 and self.huge is not None:
                 # huge |x|: (b/alpha) u^alpha as |x|^alpha b^(1 - alpha/2) / alpha, since
                 # u = |x|/sqrt(b) overflows for b near 0 where the loss does not.
                 abs_x = np.where(self.huge, np.abs(self.x), 1.0)
@@ -292,6 +315,8 @@ class _Barron:
                                                ) / self.scale
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             moderate = (self.x + self.x_lo) * (self.power() / (self.one_t + self.one_t_lo))
+            if self.huge is None:
+                return moderate / self.scale
             # huge |x|: x P / t = sign(x) sqrt(b) u^(alpha - 1)
             # alpha - 1 is exact for alpha >= 1/2; below, u^alpha cannot overflow.
             u_power = np.power(self.u, a - 1.0) if a >= 0.5 else np.power(self.u, a) / self.u
