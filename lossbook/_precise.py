@@ -8,6 +8,8 @@ variance gradient, ``log 2 - z**2`` in the CRPS's scale gradient. Everything
 works elementwise on float64 arrays; nothing here validates its input.
 """
 
+import functools
+import math
 from fractions import Fraction
 from math import factorial
 
@@ -118,12 +120,15 @@ def x_minus_log1p(d):
 
 def expm1_minus_x_over_x2(x):
     r"""``(exp(x) - 1 - x) / x**2``, accurate near 0 (series for ``|x| < 1``)."""
-    out = np.empty_like(x)
     small = np.abs(x) < 1.0
-    xs = x[small]
+    every = np.count_nonzero(small) == small.size
+    xs = x if every else x[small]
     acc = np.zeros_like(xs)
     for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
         acc = acc * xs + _INV_FACT_HI[k + 2]
+    if every:
+        return acc
+    out = np.empty_like(x)
     out[small] = acc
     xl = x[~small]
     with np.errstate(over="ignore"):
@@ -135,15 +140,21 @@ def expm1_minus_x_over_x2(x):
 _SERIES_TERMS = 26
 
 
-def _half_deviance_series(u, b):
-    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
-    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
+@functools.lru_cache(maxsize=64)
+def _series_coefficients(b):
+    """S_k / (k+2)! for k < _SERIES_TERMS, S_k = 1 + b + ... + b^k (a power's, computed once)."""
     coeffs, total = [], 0.0
     for k in range(_SERIES_TERMS):
         total = 1.0 + b * total
         coeffs.append(total / factorial(k + 2))
+    return tuple(coeffs)
+
+
+def _half_deviance_series(u, b):
+    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
+    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
     acc = np.zeros_like(u)
-    for c in reversed(coeffs):
+    for c in reversed(_series_coefficients(b)):
         acc = acc * u + c
     return u * u * acc
 
@@ -156,45 +167,73 @@ def power_dd(x, exponent):
     return out * (1.0 + lo * np.log(x)) if lo != 0.0 else out
 
 
-def tweedie_half_deviance(y, mu, p):
-    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
-    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
-    a, b = a_dd[0], b_dd[0]
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        ratio = y / mu
+def _log_ratio(y, mu):
+    """log(y / mu): log1p of (y - mu) / mu within a factor 1.5 either way, else the log of
+    the ratio, or log y - log mu where the ratio leaves the normal range."""
+    ratio = y / mu
+    # One test for the whole array (the common case): every ratio normal.
+    if not (ratio.size and np.minimum.reduce(ratio, axis=None) > 1e-300
+            and np.maximum.reduce(ratio, axis=None) < 1e300):
         normal = (ratio > 1e-300) & (ratio < 1e300)
         u = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(y) - np.log(mu))
-        d = (y - mu) / mu
-        u = np.where(np.abs(d) < 0.5, np.log1p(np.where(np.abs(d) < 0.5, d, 0.0)), u)
-        out = np.empty_like(y)
+    else:
+        u = np.log(ratio)
+    d = (y - mu) / mu
+    near = np.abs(d) < 0.5
+    return np.where(near, np.log1p(np.where(near, d, 0.0)), u)
+
+
+def _tweedie_far(ys, ms, us, p):
+    """Half the unit deviance away from the series' range: the better conditioned of two
+    closed forms (by the condition number of their last subtraction)."""
+    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
+    a, b = a_dd[0], b_dd[0]
+    ma = power_dd(ms, a_dd)
+    # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
+    bu = b * us
+    if b == 0.0:
+        big_b = us
+    else:
+        mb = power_dd(ms, b_dd)
+        big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
+                         (power_dd(ys, b_dd) - mb) / b)
+    t2 = ma * (ys - ms)
+    if a != 0.0:
+        f2 = (big_b - t2) / a
+        err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
+    else:
+        f2 = err2 = np.full_like(ys, np.inf)
+    # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
+    if b > 0.0:
+        au = a * us
+        t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
+        s3 = t3 + ys * (us - 1.0) + ms
+        f3 = ma * s3 / b
+        err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
+    else:
+        f3 = err3 = np.full_like(ys, np.inf)
+    return np.where(err3 < err2, f3, f2)
+
+
+def tweedie_half_deviance(y, mu, p):
+    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
+    b_dd = two_sum(2.0, -p)
+    b = b_dd[0]
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        u = _log_ratio(y, mu)
         series = np.abs(u) * max(1.0, abs(b)) <= 1.0
-        half = power_dd(mu[series], (0.5 * b, 0.5 * b_dd[1]))
-        out[series] = (half * _half_deviance_series(u[series], b)) * half
-        rest = ~series
-        ys, ms, us = y[rest], mu[rest], u[rest]
-        ma = power_dd(ms, a_dd)
-        # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
-        bu = b * us
-        if b == 0.0:
-            big_b = us
+        n_series = np.count_nonzero(series)
+        if n_series == series.size:  # near-perfect predictions only: no masks
+            half = power_dd(mu, (0.5 * b, 0.5 * b_dd[1]))
+            out = (half * _half_deviance_series(u, b)) * half
         else:
-            mb = power_dd(ms, b_dd)
-            big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
-                             (power_dd(ys, b_dd) - mb) / b)
-        t2 = ma * (ys - ms)
-        if a != 0.0:
-            f2 = (big_b - t2) / a
-            err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
-        else:
-            f2 = err2 = np.full_like(ys, np.inf)
-        # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
-        if b > 0.0:
-            au = a * us
-            t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
-            s3 = t3 + ys * (us - 1.0) + ms
-            f3 = ma * s3 / b
-            err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
-        else:
-            f3 = err3 = np.full_like(ys, np.inf)
-        out[rest] = np.where(err3 < err2, f3, f2)
-    return np.where(np.isnan(out), np.inf, out)
+            out = np.empty_like(y)
+            if n_series:
+                half = power_dd(mu[series], (0.5 * b, 0.5 * b_dd[1]))
+                out[series] = (half * _half_deviance_series(u[series], b)) * half
+            rest = ~series
+            out[rest] = _tweedie_far(y[rest], mu[rest], u[rest], p)
+    # NaN (an overflowed power times 0) means an infinite deviance; a NaN makes the sum NaN.
+    if math.isnan(np.add.reduce(out, axis=None)):
+        out = np.where(np.isnan(out), np.inf, out)
+    return out

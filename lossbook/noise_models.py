@@ -289,27 +289,32 @@ def _tweedie_inputs(y_true, y_pred, power):
     if 0.0 < p < 1.0:
         raise ValueError(f"power must be <= 0 or >= 1 (the Tweedie deviance is undefined "
                          f"for 0 < power < 1), got {p:g}")
-    if p != 0.0 and np.any(mu <= 0):
+    if p != 0.0 and np.minimum.reduce(mu, axis=None) <= 0:
         raise ValueError(f"y_pred must be strictly positive for power={p:g}")
-    if 1.0 <= p < 2.0 and np.any(y < 0):
-        raise ValueError(f"y_true must be non-negative for power={p:g}")
-    if p >= 2.0 and np.any(y <= 0):
-        raise ValueError(f"y_true must be strictly positive for power={p:g}")
+    if p >= 1.0:
+        y_min = np.minimum.reduce(y, axis=None)
+        if p < 2.0 and y_min < 0:
+            raise ValueError(f"y_true must be non-negative for power={p:g}")
+        if p >= 2.0 and y_min <= 0:
+            raise ValueError(f"y_true must be strictly positive for power={p:g}")
     return y, mu, p
 
 
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
+    pos = y > 0
+    if np.count_nonzero(pos) == pos.size:  # every target positive (always for p >= 2)
+        return 2.0 * tweedie_half_deviance(y, mu, p)
     a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
     a, b = a_dd[0], b_dd[0]
     out = np.empty_like(y)
-    pos = y > 0
-    out[pos] = 2.0 * tweedie_half_deviance(y[pos], mu[pos], p)
-    if not np.all(pos):  # y <= 0 (p < 0) or y = 0 (1 <= p < 2): max(y, 0)^(2-p) = 0
-        yn, mn = y[~pos], mu[~pos]
-        linear = yn * power_dd(mn, a_dd) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
-        out[~pos] = 2.0 * (power_dd(mn, b_dd) / b - linear)
+    if pos.any():
+        out[pos] = 2.0 * tweedie_half_deviance(y[pos], mu[pos], p)
+    # y <= 0 (p < 0) or y = 0 (1 <= p < 2): max(y, 0)^(2-p) = 0
+    yn, mn = y[~pos], mu[~pos]
+    linear = yn * power_dd(mn, a_dd) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
+    out[~pos] = 2.0 * (power_dd(mn, b_dd) / b - linear)
     return out
 
 
