@@ -21,7 +21,7 @@ import sympy as sp
 from . import symbols as sym
 from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_pair, check_scalar
-from .logits import complement_sums, softmax_parts
+from .logits import softmax_parts
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -430,26 +430,33 @@ def _gce_inputs(y_true, logits, q):
     z = as_float_array(logits, "logits")
     if z.ndim < 2:
         raise ValueError(f"logits must have shape (n, k) (classes on the last axis), got {z.shape}")
-    y = as_float_array(y_true, "y_true")
+    integers = isinstance(y_true, np.ndarray) and y_true.dtype.kind in "iu" and y_true.size > 0
+    # An integer array is finite and integral as it is: no float copy, no integrality test.
+    y = y_true if integers else as_float_array(y_true, "y_true")
     if y.shape != z.shape[:-1]:
         raise ValueError(
             f"y_true must hold one class index per row of logits, shape {z.shape[:-1]}; "
             f"got {y.shape} (inputs are never broadcast)"
         )
     k = z.shape[-1]
-    if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
+    if ((not integers and np.any(y != np.floor(y)))
+            or np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= k):
         raise ValueError(f"y_true must hold class indices, integers in [0, k) = [0, {k})")
     q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
-    return y.astype(np.intp), z, q
+    return y.astype(np.intp, copy=False), z, q
 
 
 def _gce_parts(y_true, logits, q):
-    """log p_y (accurate when p_y is near 1) and the softmax pieces."""
+    """log p_y (accurate when p_y is near 1), the flat index of each label's logit, and the
+    softmax pieces."""
     labels, z, q = _gce_inputs(y_true, logits, q)
     top, top_value, e, rest = softmax_parts(z)
-    log_p = (z - top_value) - np.log1p(rest)
-    log_p_y = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
-    return labels, z, q, top, e, rest, log_p_y
+    k = z.shape[-1]
+    at_label = labels.ravel() + np.arange(0, z.size, k)
+    # log p = (z - max) - log1p(rest), evaluated only at the labels.
+    z_y = np.take(z, at_label).reshape(labels.shape)
+    log_p_y = (z_y - top_value[..., 0]) - np.log1p(rest[..., 0])
+    return at_label, z, q, top, e, rest, log_p_y
 
 
 def _gce_values(y_true, logits, q=0.7):
@@ -469,13 +476,13 @@ def _power_of_probability(log_p, q):
 def _gce_grad(y_true, logits, *, q=0.7):
     r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
     :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
-    labels, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
-    onehot = np.zeros_like(z)
-    np.put_along_axis(onehot, labels[..., None], 1.0, axis=-1)
-    # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S,
-    # every complement summed directly.
+    at_label, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
+    onehot = np.zeros(z.shape)
+    onehot.reshape(-1)[at_label] = 1.0
+    # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S, with S - e_j
+    # summed directly; the complement sums of a one-hot row are exactly 1 - onehot.
     others = np.where(top, rest, (1.0 + rest) - e)
-    ce_grad = (e * complement_sums(onehot) - onehot * others) / (1.0 + rest)
+    ce_grad = (e * (1.0 - onehot) - onehot * others) / (1.0 + rest)
     return _power_of_probability(log_p_y, q)[..., None] * ce_grad
 
 
