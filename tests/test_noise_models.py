@@ -4,6 +4,7 @@ numerical integration, accuracy over the whole range of Tweedie powers, bad inpu
 
 from fractions import Fraction
 
+import mpmath as mp
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -115,6 +116,38 @@ def test_tiny_deviance_is_not_rounded_to_zero():
     for power in (1.0, 1.5, 2.0, 3.0):
         value = tweedie_deviance([1.0], [mu], power=power)
         assert np.isclose(value, (mu - 1.0) ** 2, rtol=1e-11)  # mu^-p (y - mu)^2 + O(d^3)
+
+
+def _near_log_points(seed, n):
+    """x next to log y over the whole range of y (exp(x) - y from 1e-2 y down to ~1e-20 y),
+    and x = log y (rounded) +- a few ulp for y in [0.7, 1.4], where exp(x) - y falls to
+    ~1e-19 y and a table error of 2**-107 would show."""
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([np.exp(rng.uniform(-740, 705, n)), rng.integers(1, 50, n).astype(float)])
+    x = np.log(y)
+    x = (x + rng.integers(-3, 4, x.size) * np.spacing(x)
+         + rng.normal(size=x.size) * 10.0 ** rng.uniform(-19, -2, x.size))
+    y_one = rng.uniform(0.7, 1.4, 10 * n)
+    x_one = np.log(y_one) + rng.integers(-2, 3, y_one.size) * np.spacing(np.log(y_one))
+    return np.concatenate([x, x_one]), np.concatenate([y, y_one])
+
+
+@pytest.mark.parametrize("one_by_one", [True, False])
+def test_exp_minus_fast_keeps_full_accuracy_near_log_y(one_by_one, monkeypatch):
+    """The table-driven exp(x) - y of the Poisson gradient against mpmath, in both of its
+    modes (a loop over a few elements, whole arrays), and bit for bit between them."""
+    from lossbook import _precise
+
+    x, y = _near_log_points(1, 150)
+    monkeypatch.setattr(_precise, "_SCALAR_LIMIT", 10**9 if one_by_one else 0)
+    actual = _precise.exp_minus_fast(x, y)
+    with mp.workdps(60):
+        for a, b, got in zip(x, y, actual, strict=True):
+            ref = mp.exp(mp.mpf(a)) - mp.mpf(b)
+            if abs(ref) > 1e-300:  # subnormal differences keep only an absolute accuracy
+                assert abs(got - ref) <= 1e-14 * abs(ref), (a, b, got, float(ref))
+    monkeypatch.setattr(_precise, "_SCALAR_LIMIT", 0 if one_by_one else 10**9)
+    np.testing.assert_array_equal(_precise.exp_minus_fast(x, y), actual)
 
 
 NON_FULL = {"y_values": [0.5, 1.0, 2.0, 3.0, 17.0, 1e5, 1e200, 1e-200]}
