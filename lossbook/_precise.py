@@ -243,12 +243,22 @@ def x_minus_log1p(d):
 def expm1_minus_x_over_x2(x):
     r"""``(exp(x) - 1 - x) / x**2``, accurate near 0 (series for ``|x| < 1``)."""
     small = np.abs(x) < 1.0
-    every = np.count_nonzero(small) == small.size
-    xs = x if every else x[small]
-    acc = np.zeros_like(xs)
-    for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
-        acc = acc * xs + _INV_FACT_HI[k + 2]
-    if every:
+    count = np.count_nonzero(small)
+    xs = x if count == small.size else x[small]
+    if count <= _SCALAR_LIMIT:  # a few elements: the same Horner steps on Python floats
+        values = []
+        for v in xs.ravel().tolist():
+            acc = 0.0
+            for k in range(22, -1, -1):
+                acc = acc * v + _INV_FACT_HI[k + 2]
+            values.append(acc)
+        acc = np.array(values).reshape(xs.shape)
+    else:
+        acc = np.zeros_like(xs)
+        for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
+            acc *= xs
+            acc += _INV_FACT_HI[k + 2]
+    if count == small.size:
         return acc
     out = np.empty_like(x)
     out[small] = acc
@@ -277,7 +287,8 @@ def _half_deviance_series(u, b):
     unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
     acc = np.zeros_like(u)
     for c in reversed(_series_coefficients(b)):
-        acc = acc * u + c
+        acc *= u  # in place: the same roundings as acc = acc * u + c, no new arrays
+        acc += c
     return u * u * acc
 
 

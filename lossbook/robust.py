@@ -81,9 +81,10 @@ def _scaled_residual(y_true, y_pred, scale=1.0):
         sq_hi, sq_lo = _two_prod(x_hi, x_hi)
         sq_lo = sq_lo + 2.0 * x_hi * x_lo
     abs_x = np.abs(x_hi)
-    # One test for the whole array: every |x| moderate and every low part finite.
-    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and math.isfinite(
-            np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None)):
+    # One test for the whole array: every |x| moderate and every low part finite (at
+    # scale 1, x_lo = r_lo and sq_lo are finite wherever |x| is moderate).
+    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and (scale == 1.0 or math.isfinite(
+            np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None))):
         return x_hi, x_lo, sq_hi, sq_lo, abs_x, None
     moderate = abs_x < _DD_LIMIT
     x_lo = np.where(moderate & np.isfinite(x_lo), x_lo, 0.0)
@@ -102,13 +103,17 @@ def _tukey_parts(y_true, y_pred, cutoff):
     cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
     r_hi, r_lo = _two_sum(y_hat, -y)
     sign = np.sign(r_hi)
-    abs_r = np.abs(r_hi)
+    # (In place on fresh temporaries: a numpy call on 100 numbers costs mostly its overhead.)
+    m = np.abs(r_hi, out=r_hi)
     # c - |r|: c - |r_hi| is exact near the cutoff (Sterbenz), then the low part. Its sign
     # is that of c - |r|, so clamping at 0 gives w = 0 beyond the cutoff; fmax also maps
     # the NaN of an overflowed residual (r_lo = NaN) to 0.
-    gap = np.fmax((cutoff - abs_r) - sign * r_lo, 0.0)
-    m = np.minimum(abs_r, cutoff)
-    w = (gap / cutoff) * ((cutoff + m) / cutoff)
+    w = np.subtract(cutoff, m)
+    w -= np.multiply(sign, r_lo, out=r_lo)
+    np.fmax(w, 0.0, out=w)
+    np.minimum(m, cutoff, out=m)
+    w /= cutoff
+    w *= (cutoff + m) / cutoff  # w = (gap / c) ((c + m) / c)
     return sign, m, w, cutoff
 
 
@@ -206,6 +211,8 @@ def tukey_biweight(y_true, y_pred, *, c=4.685):
 
 
 def _barron_alpha(value):
+    if type(value) is float and math.isfinite(value):  # the common case, as below
+        return value
     if isinstance(value, (int, float, np.integer, np.floating)) and value == -np.inf:
         return -np.inf
     if isinstance(value, (int, float, np.integer, np.floating)) and np.isnan(value):
