@@ -232,9 +232,11 @@ def x_minus_log1p(d):
     out = np.empty_like(d)
     small = np.abs(d) < 0.25
     ds = d[small]
+    minus_ds = -ds
     acc = np.zeros_like(ds)
     for k in range(30, 1, -1):  # sum_{k>=2} (-d)^k / k, |d| < 1/4: 0.25**30 / 30 < 1e-19
-        acc = acc * (-ds) + 1.0 / k
+        acc *= minus_ds  # in place: the roundings of acc = acc * (-ds) + 1/k
+        acc += 1.0 / k
     out[small] = acc * ds * ds
     out[~small] = d[~small] - np.log1p(d[~small])
     return out

@@ -50,13 +50,14 @@ _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # ---------------------------------------------------------- poisson_nll_loss
 def _poisson_inputs(y_true, y_pred, log_input, full, eps):
     y, y_hat = check_pair(y_true, y_pred)
-    if np.any(y < 0):
+    if np.minimum.reduce(y, axis=None) < 0:
         raise ValueError("y_true must contain non-negative counts")
     eps = check_scalar(eps, "eps", low=0.0)
     if not log_input:
-        if np.any(y_hat < 0):
+        rate_min = np.minimum.reduce(y_hat, axis=None)
+        if rate_min < 0:
             raise ValueError("y_pred must contain non-negative rates when log_input=False")
-        if eps == 0.0 and np.any(y_hat == 0):
+        if eps == 0.0 and rate_min == 0:
             raise ValueError("y_pred must be positive when log_input=False and eps=0")
     return y, y_hat, bool(log_input), bool(full), eps
 
