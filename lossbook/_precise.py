@@ -212,14 +212,14 @@ def exp_minus_fast(x, y):
     xn, yn = x[near], y[near]
     if count <= _SCALAR_LIMIT:
         values = []
+        table_hi, table_lo, table_lo2 = _EXP_TABLE
         for xv, yv in zip(xn.tolist(), yn.tolist(), strict=True):
             k, r_hi, r_lo = _reduce(xv)
-            j = float(round(r_hi * _TABLE_STEP))
-            i = int(j) + _TABLE_HALF
+            j = round(r_hi * _TABLE_STEP)
+            i = j + _TABLE_HALF
             ki = int(k)
-            t_hi, t_lo, t_lo2 = (part[i] for part in _EXP_TABLE)
-            values.append(math.ldexp(
-                _exp_r_minus_m(r_hi, r_lo, math.ldexp(yv, -ki), j, t_hi, t_lo, t_lo2), ki))
+            values.append(math.ldexp(_exp_r_minus_m(r_hi, r_lo, math.ldexp(yv, -ki), float(j),
+                                                    table_hi[i], table_lo[i], table_lo2[i]), ki))
         out[near] = values
         return out
     k, r_hi, r_lo = _reduce(xn)

@@ -241,7 +241,7 @@ class _Barron:
             return
         self.b = abs(a - 2.0)
         b_hi, b_lo = _two_sum(a, -2.0)
-        b_hi, b_lo = abs(b_hi), np.sign(b_hi) * b_lo
+        b_hi, b_lo = abs(b_hi), (b_lo if b_hi > 0 else -b_lo)  # alpha != 2 here
         with np.errstate(over="ignore", invalid="ignore"):
             # t = x^2 / b as hi + lo: the remainder of the division is exact (TwoProduct).
             if b_hi == 1.0:  # alpha = 1 or 3: the steps below with p = t, q = 0, same bits
@@ -252,11 +252,11 @@ class _Barron:
                 p, q = _two_prod(t, np.float64(b_hi))
                 t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
             # 1 + t = one_t + one_t_lo exactly, up to t_lo.
-            one_t, one_t_lo = _two_sum(np.ones_like(t), t)
+            one_t, one_t_lo = _two_sum(1.0, t)
             one_t_lo = one_t_lo + t_lo
         if self.huge is None:  # no huge |x|: the masked forms below reduce to these
             self.one_t, self.one_t_lo = one_t, one_t_lo
-            self.log_one_t = np.log1p(t) + t_lo / (1.0 + t)
+            self.log_one_t = np.log1p(t) + t_lo / one_t  # one_t is the rounded 1 + t
             return
         big_x = np.where(self.huge, abs_x, 1.0)
         safe_t = np.where(self.huge, 1.0, t)
