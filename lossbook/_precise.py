@@ -13,6 +13,7 @@ elements do, some of them loop over Python floats with the very same operations
 (IEEE arithmetic rounds alike in both).
 """
 
+import bisect
 import functools
 import math
 from fractions import Fraction
@@ -289,14 +290,27 @@ def _series_coefficients(b):
     return tuple(coeffs)
 
 
-def _half_deviance_series(u, b):
+def _half_deviance_series(u, b, terms=_SERIES_TERMS):
     r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
-    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
+    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p). The first
+    ``terms`` terms (:func:`series_terms` says how many are needed)."""
     acc = np.zeros_like(u)
-    for c in reversed(_series_coefficients(b)):
+    for c in reversed(_series_coefficients(b)[:terms]):
         acc *= u  # in place: the same roundings as acc = acc * u + c, no new arrays
         acc += c
     return u * u * acc
+
+
+# sum_{k>=K} |S_k| rho^k / (k+2)! <= 2 (K+1) rho^K / (K+2)! for rho = |u| max(1, |b|) <= 1
+# (|S_k| <= (k+1) max(1, |b|)^k, and each term is at most 3/8 of the one before); below
+# _SERIES_RHO[K - 1] that tail is under 2**-67, far below the rounding of the first term 1/2.
+_SERIES_RHO = [(2.0**-67 * factorial(k + 2) / (2 * (k + 1))) ** (1.0 / k)
+               for k in range(1, _SERIES_TERMS + 1)]
+
+
+def series_terms(rho):
+    """How many terms of the Tweedie series suffice where |u| max(1, |b|) <= rho <= 1."""
+    return min(bisect.bisect_left(_SERIES_RHO, rho) + 1, _SERIES_TERMS)
 
 
 def power_dd(x, exponent):
@@ -347,9 +361,10 @@ def _tweedie_far(ys, ms, us, p):
     if b > 0.0:
         au = a * us
         t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
-        s3 = t3 + ys * (us - 1.0) + ms
+        linear = ys * (us - 1.0)
+        s3 = t3 + linear + ms
         f3 = ma * s3 / b
-        err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
+        err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(linear) + ms) / np.abs(s3)
     else:
         f3 = err3 = np.full_like(ys, np.inf)
     return np.where(err3 < err2, f3, f2)
@@ -363,9 +378,14 @@ def tweedie_half_deviance(y, mu, p):
         u = _log_ratio(y, mu)
         # The series on every element (cheaper than selecting the near ones; elementwise,
         # so the same values), then the closed forms where |u| is too large for it.
+        scaled_u = np.abs(u) * max(1.0, abs(b))
+        series = scaled_u <= 1.0
+        # As many terms as the largest |u| of the series' elements needs: near-perfect
+        # predictions take a few, not 26.
+        rho = np.maximum.reduce(scaled_u, axis=None, where=series, initial=0.0)
         half = power_dd(mu, (0.5 * b, 0.5 * b_dd[1]))
-        out = (half * _half_deviance_series(u, b)) * half
-        rest = ~(np.abs(u) * max(1.0, abs(b)) <= 1.0)
+        out = (half * _half_deviance_series(u, b, series_terms(rho))) * half
+        rest = ~series
         if rest.any():
             out[rest] = _tweedie_far(y[rest], mu[rest], u[rest], p)
     # NaN (an overflowed power times 0) means an infinite deviance; a NaN makes the sum NaN.

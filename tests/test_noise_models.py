@@ -150,6 +150,21 @@ def test_exp_minus_fast_keeps_full_accuracy_near_log_y(one_by_one, monkeypatch):
     np.testing.assert_array_equal(_precise.exp_minus_fast(x, y), actual)
 
 
+@pytest.mark.parametrize("b", [-18.0, -1.0, -1e-9, 0.0, 0.5, 1.0 - 1e-12, 1.0, 2.0])
+def test_tweedie_series_truncation_is_below_rounding(b):
+    """The terms the series drops for small |u| change its value by less than an ulp:
+    against all 26 terms, at every scale of |u| up to the series' limit."""
+    from lossbook._precise import _half_deviance_series, series_terms
+
+    reach = 1.0 / max(1.0, abs(b))
+    for rho in (1e-12, 1e-4, 0.03, 0.3, 1.0):
+        u = reach * rho * np.linspace(-1.0, 1.0, 201)
+        full = _half_deviance_series(u, b)
+        short = _half_deviance_series(u, b, series_terms(rho))
+        assert series_terms(rho) < 26
+        np.testing.assert_allclose(short, full, rtol=2.0**-52, atol=0)
+
+
 NON_FULL = {"y_values": [0.5, 1.0, 2.0, 3.0, 17.0, 1e5, 1e200, 1e-200]}
 
 
