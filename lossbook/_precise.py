@@ -6,8 +6,16 @@ losses use them where the float64 formula loses every digit: ``exp(x) - y``
 when the prediction is nearly right, ``v - r**2`` in the Gaussian NLL's
 variance gradient, ``log 2 - z**2`` in the CRPS's scale gradient. Everything
 works elementwise on float64 arrays; nothing here validates its input.
+
+A numpy call costs about half a microsecond whatever the size of a small array, so
+the precise paths run only on the elements that need them, and where only a few
+elements do, some of them loop over Python floats with the very same operations
+(IEEE arithmetic rounds alike in both).
 """
 
+import bisect
+import functools
+import math
 from fractions import Fraction
 from math import factorial
 
@@ -103,14 +111,138 @@ def exp_minus(x, y):
     return out
 
 
+# ------------------------------------------------- exp(x) - y from a table of exp(j/64)
+_TABLE_STEP = 64  # exp(r) = exp(j/64) exp(s) with |s| <= 1/128
+_TABLE_HALF = 23  # |r| <= log(2)/2 < 23/64
+
+
+def _exp_table():
+    """exp(j/64) for |j| <= 23 in three parts hi + lo + lo2 (a double-double is only good
+    to about 2**-107), from fixed-point integer Taylor sums with 200 fraction bits."""
+    one = 1 << 200
+    his, los, lo2s = [], [], []
+    for j in range(-_TABLE_HALF, _TABLE_HALF + 1):
+        x, term, total = j * (one // _TABLE_STEP), one, one
+        for n in range(1, 60):  # (23/64)**60 / 60! < 2**-300
+            term = term * x // (n * one)
+            total += term
+        value = Fraction(total, one)
+        his.append(float(value))
+        los.append(float(value - Fraction(his[-1])))
+        lo2s.append(float(value - Fraction(his[-1]) - Fraction(los[-1])))
+    return his, los, lo2s
+
+
+_EXP_TABLE = _exp_table()
+_EXP_TABLE_ARRAYS = tuple(np.array(part) for part in _EXP_TABLE)
+# Q(s) = expm1(s) / s = sum_n s^n / (n+1)!: n = 6..10 in plain float (|s|^6 / 7! < 2**-54),
+# n = 5..0 carried as double-doubles.
+_Q_TAIL = [_INV_FACT_HI[n + 1] for n in range(10, 5, -1)]
+_Q_HEAD = [(_INV_FACT_HI[n + 1], _INV_FACT_LO[n + 1]) for n in range(5, -1, -1)]
+_SCALAR_LIMIT = 12  # up to this many near elements, loop over Python floats
+
+
+def _exp_r_minus_m(r_hi, r_lo, m, j, t_hi, t_lo, t_lo2):
+    """exp(r) - m for r = r_hi + r_lo, |r| <= log(2)/2, m within 1/15 of exp(r), given
+    j = round(64 r_hi) and exp(j/64) = t_hi + t_lo + t_lo2. Only +, -, *: the same code
+    runs on arrays and on Python floats, with the same roundings."""
+    s = r_hi - j * (1.0 / _TABLE_STEP)  # exact (Sterbenz), |s| <= 1/128
+    s_c = _SPLITTER * s
+    s_h = s_c - (s_c - s)
+    s_l = s - s_h
+    q_hi = _Q_TAIL[0]
+    for c in _Q_TAIL[1:]:
+        q_hi = q_hi * s + c
+    q_lo = 0.0
+    for c_hi, c_lo in _Q_HEAD:  # Q <- c + s Q in double-double (Dekker's product, |c| > |s Q|)
+        p = q_hi * s
+        q_c = _SPLITTER * q_hi
+        q_h = q_c - (q_c - q_hi)
+        q_l = q_hi - q_h
+        err = (((q_h * s_h - p) + q_h * s_l + q_l * s_h) + q_l * s_l) + q_lo * s
+        q_hi = c_hi + p
+        q_lo = ((p - (q_hi - c_hi)) + err) + c_lo
+    # expm1(r) - expm1(s) ~ r_lo exp(s): E = s Q + r_lo (1 + s Q), as e_hi + e_lo.
+    e_hi = s * q_hi
+    q_c = _SPLITTER * q_hi
+    q_h = q_c - (q_c - q_hi)
+    q_l = q_hi - q_h
+    e_lo = ((((s_h * q_h - e_hi) + s_h * q_l + s_l * q_h) + s_l * q_l) + s * q_lo
+            + r_lo * (1.0 + e_hi))
+    # exp(r) - m = (t_hi - m) + t_lo + t E; t_hi - m is exact (Sterbenz).
+    te_hi = t_hi * e_hi
+    t_c, e_c = _SPLITTER * t_hi, _SPLITTER * e_hi
+    t_h, e_h = t_c - (t_c - t_hi), e_c - (e_c - e_hi)
+    t_l, e_l = t_hi - t_h, e_hi - e_h
+    te_lo = (((t_h * e_h - te_hi) + t_h * e_l + t_l * e_h) + t_l * e_l
+             + (t_hi * e_lo + t_lo * e_hi))
+    d = t_hi - m
+    total = d + te_hi
+    back = total - d
+    err = (d - (total - back)) + (te_hi - back)  # total + err = d + te_hi exactly
+    # Near a perfect prediction total ~ -t_lo: their sum is exact (Sterbenz) before the
+    # last, small terms are added.
+    return (total + t_lo) + ((err + te_lo) + t_lo2)
+
+
+def _reduce(x):
+    """x = k log 2 + r_hi + r_lo (|r| <= log(2)/2, r to about 106 bits), for arrays or floats."""
+    k = np.rint(x / LN2_HI) if isinstance(x, np.ndarray) else float(round(x / LN2_HI))
+    r_hi = x - k * _LN2_A  # exact: k * _LN2_A is exact and close to x
+    p_hi, p_lo = two_prod(k, _LN2_B)
+    r_hi, r_lo = two_sum(r_hi, -p_hi)
+    r_hi, r_lo = fast_two_sum(r_hi, r_lo - p_lo - k * _LN2_C)
+    return k, r_hi, r_lo
+
+
+def exp_minus_fast(x, y):
+    """:func:`exp_minus` with about a quarter of the work where exp(x) is near y.
+
+    ``exp(r)`` is ``exp(j/64) exp(s)`` with ``exp(j/64)`` from a table (three doubles) and
+    ``expm1(s)``, ``|s| <= 1/128``, from 11 Taylor terms of which 6 are double-double
+    (24 double-double terms in ``exp_minus``); both are good to about ``2**-108 y``. A few
+    near elements are computed one by one on Python floats, cheaper than numpy calls.
+    """
+    with np.errstate(over="ignore"):
+        out = np.exp(x) - y
+    # Beyond |exp(x) - y| = y / 16 the float64 difference loses at most 5 bits.
+    near = (y > 0) & (np.abs(out) < 0.0625 * y)
+    count = np.count_nonzero(near)
+    if count == 0:
+        return out
+    xn, yn = x[near], y[near]
+    if count <= _SCALAR_LIMIT:
+        values = []
+        table_hi, table_lo, table_lo2 = _EXP_TABLE
+        for xv, yv in zip(xn.tolist(), yn.tolist(), strict=True):
+            k, r_hi, r_lo = _reduce(xv)
+            j = round(r_hi * _TABLE_STEP)
+            i = j + _TABLE_HALF
+            ki = int(k)
+            values.append(math.ldexp(_exp_r_minus_m(r_hi, r_lo, math.ldexp(yv, -ki), float(j),
+                                                    table_hi[i], table_lo[i], table_lo2[i]), ki))
+        out[near] = values
+        return out
+    k, r_hi, r_lo = _reduce(xn)
+    j = np.rint(r_hi * _TABLE_STEP)
+    i = j.astype(np.intp) + _TABLE_HALF
+    ki = k.astype(np.int64)
+    t_hi, t_lo, t_lo2 = (part[i] for part in _EXP_TABLE_ARRAYS)
+    out[near] = np.ldexp(_exp_r_minus_m(r_hi, r_lo, np.ldexp(yn, -ki), j, t_hi, t_lo, t_lo2),
+                         ki)
+    return out
+
+
 def x_minus_log1p(d):
     r"""``d - log(1 + d)`` for ``d > -1``, accurate also for tiny ``|d|`` (series below 1/4)."""
     out = np.empty_like(d)
     small = np.abs(d) < 0.25
     ds = d[small]
+    minus_ds = -ds
     acc = np.zeros_like(ds)
     for k in range(30, 1, -1):  # sum_{k>=2} (-d)^k / k, |d| < 1/4: 0.25**30 / 30 < 1e-19
-        acc = acc * (-ds) + 1.0 / k
+        acc *= minus_ds  # in place: the roundings of acc = acc * (-ds) + 1/k
+        acc += 1.0 / k
     out[small] = acc * ds * ds
     out[~small] = d[~small] - np.log1p(d[~small])
     return out
@@ -118,12 +250,25 @@ def x_minus_log1p(d):
 
 def expm1_minus_x_over_x2(x):
     r"""``(exp(x) - 1 - x) / x**2``, accurate near 0 (series for ``|x| < 1``)."""
-    out = np.empty_like(x)
     small = np.abs(x) < 1.0
-    xs = x[small]
-    acc = np.zeros_like(xs)
-    for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
-        acc = acc * xs + _INV_FACT_HI[k + 2]
+    count = np.count_nonzero(small)
+    xs = x if count == small.size else x[small]
+    if count <= _SCALAR_LIMIT:  # a few elements: the same Horner steps on Python floats
+        values = []
+        for v in xs.ravel().tolist():
+            acc = 0.0
+            for k in range(22, -1, -1):
+                acc = acc * v + _INV_FACT_HI[k + 2]
+            values.append(acc)
+        acc = np.array(values).reshape(xs.shape)
+    else:
+        acc = np.zeros_like(xs)
+        for k in range(22, -1, -1):  # sum_k x^k / (k + 2)!
+            acc *= xs
+            acc += _INV_FACT_HI[k + 2]
+    if count == small.size:
+        return acc
+    out = np.empty_like(x)
     out[small] = acc
     xl = x[~small]
     with np.errstate(over="ignore"):
@@ -135,17 +280,37 @@ def expm1_minus_x_over_x2(x):
 _SERIES_TERMS = 26
 
 
-def _half_deviance_series(u, b):
-    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
-    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p)."""
+@functools.lru_cache(maxsize=64)
+def _series_coefficients(b):
+    """S_k / (k+2)! for k < _SERIES_TERMS, S_k = 1 + b + ... + b^k (a power's, computed once)."""
     coeffs, total = [], 0.0
     for k in range(_SERIES_TERMS):
         total = 1.0 + b * total
         coeffs.append(total / factorial(k + 2))
+    return tuple(coeffs)
+
+
+def _half_deviance_series(u, b, terms=_SERIES_TERMS):
+    r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
+    unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p). The first
+    ``terms`` terms (:func:`series_terms` says how many are needed)."""
     acc = np.zeros_like(u)
-    for c in reversed(coeffs):
-        acc = acc * u + c
+    for c in reversed(_series_coefficients(b)[:terms]):
+        acc *= u  # in place: the same roundings as acc = acc * u + c, no new arrays
+        acc += c
     return u * u * acc
+
+
+# sum_{k>=K} |S_k| rho^k / (k+2)! <= 2 (K+1) rho^K / (K+2)! for rho = |u| max(1, |b|) <= 1
+# (|S_k| <= (k+1) max(1, |b|)^k, and each term is at most 3/8 of the one before); below
+# _SERIES_RHO[K - 1] that tail is under 2**-67, far below the rounding of the first term 1/2.
+_SERIES_RHO = [(2.0**-67 * factorial(k + 2) / (2 * (k + 1))) ** (1.0 / k)
+               for k in range(1, _SERIES_TERMS + 1)]
+
+
+def series_terms(rho):
+    """How many terms of the Tweedie series suffice where |u| max(1, |b|) <= rho <= 1."""
+    return min(bisect.bisect_left(_SERIES_RHO, rho) + 1, _SERIES_TERMS)
 
 
 def power_dd(x, exponent):
@@ -156,45 +321,74 @@ def power_dd(x, exponent):
     return out * (1.0 + lo * np.log(x)) if lo != 0.0 else out
 
 
-def tweedie_half_deviance(y, mu, p):
-    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
-    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
-    a, b = a_dd[0], b_dd[0]
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        ratio = y / mu
+def _log_ratio(y, mu):
+    """log(y / mu): log1p of (y - mu) / mu within a factor 1.5 either way, else the log of
+    the ratio, or log y - log mu where the ratio leaves the normal range."""
+    ratio = y / mu
+    # One test for the whole array (the common case): every ratio normal.
+    if not (ratio.size and np.minimum.reduce(ratio, axis=None) > 1e-300
+            and np.maximum.reduce(ratio, axis=None) < 1e300):
         normal = (ratio > 1e-300) & (ratio < 1e300)
         u = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(y) - np.log(mu))
-        d = (y - mu) / mu
-        u = np.where(np.abs(d) < 0.5, np.log1p(np.where(np.abs(d) < 0.5, d, 0.0)), u)
-        out = np.empty_like(y)
-        series = np.abs(u) * max(1.0, abs(b)) <= 1.0
-        half = power_dd(mu[series], (0.5 * b, 0.5 * b_dd[1]))
-        out[series] = (half * _half_deviance_series(u[series], b)) * half
+    else:
+        u = np.log(ratio)
+    d = (y - mu) / mu
+    # log1p only where |d| < 1/2, written into u (ufunc where=: one call, no second array)
+    return np.log1p(d, out=u, where=np.abs(d) < 0.5)
+
+
+def _tweedie_far(ys, ms, us, p):
+    """Half the unit deviance away from the series' range: the better conditioned of two
+    closed forms (by the condition number of their last subtraction)."""
+    a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
+    a, b = a_dd[0], b_dd[0]
+    ma = power_dd(ms, a_dd)
+    # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
+    bu = b * us
+    if b == 0.0:
+        big_b = us
+    else:
+        mb = power_dd(ms, b_dd)
+        big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
+                         (power_dd(ys, b_dd) - mb) / b)
+    t2 = ma * (ys - ms)
+    if a != 0.0:
+        f2 = (big_b - t2) / a
+        err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
+    else:
+        f2 = err2 = np.full_like(ys, np.inf)
+    # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
+    if b > 0.0:
+        au = a * us
+        t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
+        linear = ys * (us - 1.0)
+        s3 = t3 + linear + ms
+        f3 = ma * s3 / b
+        err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(linear) + ms) / np.abs(s3)
+    else:
+        f3 = err3 = np.full_like(ys, np.inf)
+    return np.where(err3 < err2, f3, f2)
+
+
+def tweedie_half_deviance(y, mu, p):
+    """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
+    b_dd = two_sum(2.0, -p)
+    b = b_dd[0]
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        u = _log_ratio(y, mu)
+        # The series on every element (cheaper than selecting the near ones; elementwise,
+        # so the same values), then the closed forms where |u| is too large for it.
+        scaled_u = np.abs(u) * max(1.0, abs(b))
+        series = scaled_u <= 1.0
+        # As many terms as the largest |u| of the series' elements needs: near-perfect
+        # predictions take a few, not 26.
+        rho = np.maximum.reduce(scaled_u, axis=None, where=series, initial=0.0)
+        half = power_dd(mu, (0.5 * b, 0.5 * b_dd[1]))
+        out = (half * _half_deviance_series(u, b, series_terms(rho))) * half
         rest = ~series
-        ys, ms, us = y[rest], mu[rest], u[rest]
-        ma = power_dd(ms, a_dd)
-        # F2: ((y^b - mu^b)/b - mu^a (y - mu)) / a; good unless p is near 1.
-        bu = b * us
-        if b == 0.0:
-            big_b = us
-        else:
-            mb = power_dd(ms, b_dd)
-            big_b = np.where(np.abs(bu) < 1.0, mb * np.expm1(bu) / b,
-                             (power_dd(ys, b_dd) - mb) / b)
-        t2 = ma * (ys - ms)
-        if a != 0.0:
-            f2 = (big_b - t2) / a
-            err2 = (np.abs(big_b) + np.abs(t2)) / np.abs(big_b - t2)
-        else:
-            f2 = err2 = np.full_like(ys, np.inf)
-        # F3: mu^a (y a u^2 phi(a u) + y (u - 1) + mu) / b; good near p = 1.
-        if b > 0.0:
-            au = a * us
-            t3 = ys * a * us * us * expm1_minus_x_over_x2(au)
-            s3 = t3 + ys * (us - 1.0) + ms
-            f3 = ma * s3 / b
-            err3 = (np.abs(t3) * (1.0 + np.abs(au)) + np.abs(ys * (us - 1.0)) + ms) / np.abs(s3)
-        else:
-            f3 = err3 = np.full_like(ys, np.inf)
-        out[rest] = np.where(err3 < err2, f3, f2)
-    return np.where(np.isnan(out), np.inf, out)
+        if rest.any():
+            out[rest] = _tweedie_far(y[rest], mu[rest], u[rest], p)
+    # NaN (an overflowed power times 0) means an infinite deviance; a NaN makes the sum NaN.
+    if math.isnan(np.add.reduce(out, axis=None)):
+        out = np.where(np.isnan(out), np.inf, out)
+    return out

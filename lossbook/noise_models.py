@@ -15,7 +15,7 @@ import sympy as sp
 
 from . import symbols as s
 from ._precise import (
-    exp_minus,
+    exp_minus_fast,
     power_dd,
     tweedie_half_deviance,
     two_prod,
@@ -50,13 +50,14 @@ _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # ---------------------------------------------------------- poisson_nll_loss
 def _poisson_inputs(y_true, y_pred, log_input, full, eps):
     y, y_hat = check_pair(y_true, y_pred)
-    if np.any(y < 0):
+    if np.minimum.reduce(y, axis=None) < 0:
         raise ValueError("y_true must contain non-negative counts")
     eps = check_scalar(eps, "eps", low=0.0)
     if not log_input:
-        if np.any(y_hat < 0):
+        rate_min = np.minimum.reduce(y_hat, axis=None)
+        if rate_min < 0:
             raise ValueError("y_pred must contain non-negative rates when log_input=False")
-        if eps == 0.0 and np.any(y_hat == 0):
+        if eps == 0.0 and rate_min == 0:
             raise ValueError("y_pred must be positive when log_input=False and eps=0")
     return y, y_hat, bool(log_input), bool(full), eps
 
@@ -65,7 +66,7 @@ def _rate_and_ratio(y, y_hat, log_input, eps):
     """(d, s_hi, s_lo): d = rate / y - 1 (accurate where y > 0), rate = s_hi + s_lo."""
     safe_y = np.where(y > 0, y, 1.0)
     if log_input:
-        return exp_minus(y_hat, safe_y) / safe_y, None, None
+        return exp_minus_fast(y_hat, safe_y) / safe_y, None, None
     s_hi, s_lo = two_sum(y_hat, eps)
     return ((s_hi - safe_y) + s_lo) / safe_y, s_hi, s_lo
 
@@ -74,7 +75,7 @@ def _poisson_nll_grad(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
     """d/dy_pred: exp(y_pred) - y (log_input) or 1 - y / (y_pred + eps)."""
     y, y_hat, log_input, full, eps = _poisson_inputs(y_true, y_pred, log_input, full, eps)
     if log_input:
-        return exp_minus(y_hat, y)
+        return exp_minus_fast(y_hat, y)
     s_hi, s_lo = two_sum(y_hat, eps)
     return ((s_hi - y) + s_lo) / s_hi
 
@@ -176,31 +177,37 @@ def poisson_nll_loss(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
 
 # --------------------------------------------------------- gaussian_nll_loss
 def _gaussian_nll_inputs(y_true, y_pred, var, full, eps):
+    """Validated arrays, ``full``, ``eps`` and whether any variance is clamped (< eps)."""
     y, y_hat = check_pair(y_true, y_pred)
     var = as_float_array(var, "var")
     check_same_shape(y_hat, var, ("y_pred", "var"))
-    if np.any(var < 0):
+    var_min = np.minimum.reduce(var, axis=None)
+    if var_min < 0:
         raise ValueError("var must be non-negative (it is a variance)")
     eps = check_scalar(eps, "eps", low=0.0, low_open=True)
-    return y, y_hat, var, bool(full), eps
+    return y, y_hat, var, bool(full), eps, bool(var_min < eps)
 
 
 def _gaussian_nll_grad(y_true, y_pred, var, *, full=False, eps=1e-6):
     """(d/dy_pred, d/dvar) of the summed loss; d/dvar = 0 where var < eps (clamped)."""
-    y, y_hat, var, full, eps = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
-    vv = np.maximum(var, eps)
+    y, y_hat, var, full, eps, clamped = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
+    vv = np.maximum(var, eps) if clamped else var
     r = y_hat - y
     ratio = r / vv
     d_var = 0.5 / vv - 0.5 * ratio * ratio
     # (v - r^2) / (2 v^2) cancels where r^2 ~ v: form r^2 exactly in double-double.
-    near = (var >= eps) & (np.abs(ratio * r - 1.0) < 0.5) & (np.abs(r) < 1e150)
-    if np.any(near):
+    near = np.abs(ratio * r - 1.0) < 0.5
+    near &= np.abs(r) < 1e150
+    if clamped:
+        unclamped = var >= eps
+        near &= unclamped
+    if near.any():
         vn = vv[near]
         r_hi, r_lo = two_sum(y_hat[near], -y[near])
         p_hi, p_lo = two_prod(r_hi, r_hi)
         gap = (vn - p_hi) - (p_lo + (2.0 * r_hi * r_lo + r_lo * r_lo))
         d_var[near] = gap / (2.0 * vn) / vn
-    return ratio, np.where(var >= eps, d_var, 0.0)
+    return ratio, np.where(unclamped, d_var, 0.0) if clamped else d_var
 
 
 def _gaussian_nll_symbolic(full=False):
@@ -269,8 +276,8 @@ def gaussian_nll_loss(y_true, y_pred, var, *, full=False, eps=1e-6):
     >>> gaussian_nll_loss.grad([0.0, 0.0], [1.0, 3.0], [1.0, 1e-9])
     (array([1.e+00, 3.e+06]), array([0., 0.]))
     """
-    y, y_hat, var, full, eps = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
-    vv = np.maximum(var, eps)
+    y, y_hat, var, full, eps, clamped = _gaussian_nll_inputs(y_true, y_pred, var, full, eps)
+    vv = np.maximum(var, eps) if clamped else var
     r = y_hat - y
     out = 0.5 * (np.log(vv) + r * (r / vv))
     return out + _HALF_LOG_2PI if full else out
@@ -283,27 +290,32 @@ def _tweedie_inputs(y_true, y_pred, power):
     if 0.0 < p < 1.0:
         raise ValueError(f"power must be <= 0 or >= 1 (the Tweedie deviance is undefined "
                          f"for 0 < power < 1), got {p:g}")
-    if p != 0.0 and np.any(mu <= 0):
+    if p != 0.0 and np.minimum.reduce(mu, axis=None) <= 0:
         raise ValueError(f"y_pred must be strictly positive for power={p:g}")
-    if 1.0 <= p < 2.0 and np.any(y < 0):
-        raise ValueError(f"y_true must be non-negative for power={p:g}")
-    if p >= 2.0 and np.any(y <= 0):
-        raise ValueError(f"y_true must be strictly positive for power={p:g}")
+    if p >= 1.0:
+        y_min = np.minimum.reduce(y, axis=None)
+        if p < 2.0 and y_min < 0:
+            raise ValueError(f"y_true must be non-negative for power={p:g}")
+        if p >= 2.0 and y_min <= 0:
+            raise ValueError(f"y_true must be strictly positive for power={p:g}")
     return y, mu, p
 
 
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
+    pos = y > 0
+    if np.count_nonzero(pos) == pos.size:  # every target positive (always for p >= 2)
+        return 2.0 * tweedie_half_deviance(y, mu, p)
     a_dd, b_dd = two_sum(1.0, -p), two_sum(2.0, -p)
     a, b = a_dd[0], b_dd[0]
     out = np.empty_like(y)
-    pos = y > 0
-    out[pos] = 2.0 * tweedie_half_deviance(y[pos], mu[pos], p)
-    if not np.all(pos):  # y <= 0 (p < 0) or y = 0 (1 <= p < 2): max(y, 0)^(2-p) = 0
-        yn, mn = y[~pos], mu[~pos]
-        linear = yn * power_dd(mn, a_dd) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
-        out[~pos] = 2.0 * (power_dd(mn, b_dd) / b - linear)
+    if pos.any():
+        out[pos] = 2.0 * tweedie_half_deviance(y[pos], mu[pos], p)
+    # y <= 0 (p < 0) or y = 0 (1 <= p < 2): max(y, 0)^(2-p) = 0
+    yn, mn = y[~pos], mu[~pos]
+    linear = yn * power_dd(mn, a_dd) / a if a != 0.0 else 0.0  # p = 1: y log y = 0 at y = 0
+    out[~pos] = 2.0 * (power_dd(mn, b_dd) / b - linear)
     return out
 
 

@@ -13,13 +13,15 @@ The sympy symbols of the parameters are ``c`` (Tukey's cutoff), ``alpha``
 (Barron's shape, any real) and ``s`` (Barron's scale).
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from . import symbols as sym
 from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_pair, check_scalar
-from .logits import complement_sums, softmax_parts
+from .logits import softmax_parts
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -66,18 +68,28 @@ def _two_prod(a, b):
 
 def _scaled_residual(y_true, y_pred, scale=1.0):
     """x = (y_pred - y_true) / scale and x^2, each as a pair (hi, lo) with hi + lo
-    accurate to about 2^-104 relative; lo is 0 where |x| is huge."""
+    accurate to about 2^-104 relative; lo is 0 where |x| is huge. Also |x| and the mask
+    of huge |x| (``None`` when no |x| is huge: the common case skips every mask)."""
     with np.errstate(over="ignore", invalid="ignore"):
         r_hi, r_lo = _two_sum(y_pred, -y_true)
-        x_hi = r_hi / scale
-        p, q = _two_prod(x_hi, np.float64(scale))
-        x_lo = (((r_hi - p) - q) + r_lo) / scale
+        if scale == 1.0:  # the steps below with p = r_hi, q = 0, in the bits they give
+            x_hi, x_lo = r_hi, 0.0 + r_lo
+        else:
+            x_hi = r_hi / scale
+            p, q = _two_prod(x_hi, np.float64(scale))
+            x_lo = (((r_hi - p) - q) + r_lo) / scale
         sq_hi, sq_lo = _two_prod(x_hi, x_hi)
         sq_lo = sq_lo + 2.0 * x_hi * x_lo
-    moderate = np.abs(x_hi) < _DD_LIMIT
+    abs_x = np.abs(x_hi)
+    # One test for the whole array: every |x| moderate and every low part finite (at
+    # scale 1, x_lo = r_lo and sq_lo are finite wherever |x| is moderate).
+    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and (scale == 1.0 or math.isfinite(
+            np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None))):
+        return x_hi, x_lo, sq_hi, sq_lo, abs_x, None
+    moderate = abs_x < _DD_LIMIT
     x_lo = np.where(moderate & np.isfinite(x_lo), x_lo, 0.0)
     sq_lo = np.where(moderate & np.isfinite(sq_lo), sq_lo, 0.0)
-    return x_hi, x_lo, sq_hi, sq_lo
+    return x_hi, x_lo, sq_hi, sq_lo, abs_x, abs_x >= _DD_LIMIT
 
 
 # --------------------------------------------------------------------------
@@ -90,13 +102,19 @@ def _tukey_parts(y_true, y_pred, cutoff):
     y, y_hat = check_pair(y_true, y_pred)
     cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
     r_hi, r_lo = _two_sum(y_hat, -y)
-    r_lo = np.where(np.isfinite(r_lo), r_lo, 0.0)
-    m = np.minimum(np.abs(r_hi), cutoff)
-    # c - |r| near the cutoff: c - |r_hi| is exact there (Sterbenz), then the low part.
-    gap = np.where(np.abs(r_hi) <= cutoff, (cutoff - m) - np.sign(r_hi) * r_lo, 0.0)
-    gap = np.maximum(gap, 0.0)
-    w = (gap / cutoff) * ((cutoff + m) / cutoff)
-    return np.sign(r_hi), m, w, cutoff
+    sign = np.sign(r_hi)
+    # (In place on fresh temporaries: a numpy call on 100 numbers costs mostly its overhead.)
+    m = np.abs(r_hi, out=r_hi)
+    # c - |r|: c - |r_hi| is exact near the cutoff (Sterbenz), then the low part. Its sign
+    # is that of c - |r|, so clamping at 0 gives w = 0 beyond the cutoff; fmax also maps
+    # the NaN of an overflowed residual (r_lo = NaN) to 0.
+    w = np.subtract(cutoff, m)
+    w -= np.multiply(sign, r_lo, out=r_lo)
+    np.fmax(w, 0.0, out=w)
+    np.minimum(m, cutoff, out=m)
+    w /= cutoff
+    w *= (cutoff + m) / cutoff  # w = (gap / c) ((c + m) / c)
+    return sign, m, w, cutoff
 
 
 def _tukey_values(y_true, y_pred, c=4.685):
@@ -193,6 +211,8 @@ def tukey_biweight(y_true, y_pred, *, c=4.685):
 
 
 def _barron_alpha(value):
+    if type(value) is float and math.isfinite(value):  # the common case, as below
+        return value
     if isinstance(value, (int, float, np.integer, np.floating)) and value == -np.inf:
         return -np.inf
     if isinstance(value, (int, float, np.integer, np.floating)) and np.isnan(value):
@@ -214,23 +234,30 @@ class _Barron:
         y, y_hat = check_pair(y_true, y_pred)
         self.alpha = _barron_alpha(alpha_value)
         self.scale = check_scalar(scale, "scale", low=0.0, low_open=True)
-        self.x, self.x_lo, self.sq, self.sq_lo = _scaled_residual(y, y_hat, self.scale)
+        self.x, self.x_lo, self.sq, self.sq_lo, abs_x, self.huge = _scaled_residual(
+            y, y_hat, self.scale)
         a = self.alpha
         if a == 2.0 or a == -np.inf:
             return
         self.b = abs(a - 2.0)
         b_hi, b_lo = _two_sum(a, -2.0)
-        b_hi, b_lo = abs(b_hi), np.sign(b_hi) * b_lo
+        b_hi, b_lo = abs(b_hi), (b_lo if b_hi > 0 else -b_lo)  # alpha != 2 here
         with np.errstate(over="ignore", invalid="ignore"):
             # t = x^2 / b as hi + lo: the remainder of the division is exact (TwoProduct).
-            t = self.sq / b_hi
-            p, q = _two_prod(t, np.float64(b_hi))
-            t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
+            if b_hi == 1.0:  # alpha = 1 or 3: the steps below with p = t, q = 0, same bits
+                t = self.sq
+                t_lo = (0.0 + self.sq_lo) - t * b_lo
+            else:
+                t = self.sq / b_hi
+                p, q = _two_prod(t, np.float64(b_hi))
+                t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
             # 1 + t = one_t + one_t_lo exactly, up to t_lo.
-            one_t, one_t_lo = _two_sum(np.ones_like(t), t)
+            one_t, one_t_lo = _two_sum(1.0, t)
             one_t_lo = one_t_lo + t_lo
-        abs_x = np.abs(self.x)
-        self.huge = abs_x >= _DD_LIMIT
+        if self.huge is None:  # no huge |x|: the masked forms below reduce to these
+            self.one_t, self.one_t_lo = one_t, one_t_lo
+            self.log_one_t = np.log1p(t) + t_lo / one_t  # one_t is the rounded 1 + t
+            return
         big_x = np.where(self.huge, abs_x, 1.0)
         safe_t = np.where(self.huge, 1.0, t)
         safe_t_lo = np.where(self.huge, 0.0, t_lo)
@@ -250,6 +277,8 @@ class _Barron:
         half = 0.5 * self.alpha
         with np.errstate(over="ignore", under="ignore"):
             moderate = np.power(self.one_t, half) * np.exp(half * self.one_t_lo / self.one_t)
+            if self.huge is None:
+                return moderate
             return np.where(self.huge, np.power(self.u, self.alpha), moderate)
 
     def values(self):
@@ -266,12 +295,15 @@ class _Barron:
             # y = alpha log(1 + t)/2; expm1(y)/y = 1 + y/2 + ... is insensitive to the
             # precision of a tiny (even subnormal) y, and needs no division by alpha.
             y = np.where(small, exponent, 1.0)
-            ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
+            if np.count_nonzero(y) == y.size:  # no 0/0 to avoid
+                ratio = np.expm1(y) / y
+            else:
+                ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
             near_one = self.b * half_log * ratio
             # Elsewhere pow (P - 1 loses at most a factor e/(e - 1); exp(y) would
             # not be accurate for a large y).
             far = (self.b / a) * (self.power() - 1.0) if a != 0.0 else near_one
-            if 0.0 < a <= 2.0:
+            if 0.0 < a <= 2.0 and self.huge is not None:
                 # huge |x|: (b/alpha) u^alpha as |x|^alpha b^(1 - alpha/2) / alpha, since
                 # u = |x|/sqrt(b) overflows for b near 0 where the loss does not.
                 abs_x = np.where(self.huge, np.abs(self.x), 1.0)
@@ -290,6 +322,8 @@ class _Barron:
                                                ) / self.scale
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
             moderate = (self.x + self.x_lo) * (self.power() / (self.one_t + self.one_t_lo))
+            if self.huge is None:
+                return moderate / self.scale
             # huge |x|: x P / t = sign(x) sqrt(b) u^(alpha - 1)
             # alpha - 1 is exact for alpha >= 1/2; below, u^alpha cannot overflow.
             u_power = np.power(self.u, a - 1.0) if a >= 0.5 else np.power(self.u, a) / self.u
@@ -403,26 +437,33 @@ def _gce_inputs(y_true, logits, q):
     z = as_float_array(logits, "logits")
     if z.ndim < 2:
         raise ValueError(f"logits must have shape (n, k) (classes on the last axis), got {z.shape}")
-    y = as_float_array(y_true, "y_true")
+    integers = isinstance(y_true, np.ndarray) and y_true.dtype.kind in "iu" and y_true.size > 0
+    # An integer array is finite and integral as it is: no float copy, no integrality test.
+    y = y_true if integers else as_float_array(y_true, "y_true")
     if y.shape != z.shape[:-1]:
         raise ValueError(
             f"y_true must hold one class index per row of logits, shape {z.shape[:-1]}; "
             f"got {y.shape} (inputs are never broadcast)"
         )
     k = z.shape[-1]
-    if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
+    if ((not integers and np.any(y != np.floor(y)))
+            or np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= k):
         raise ValueError(f"y_true must hold class indices, integers in [0, k) = [0, {k})")
     q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
-    return y.astype(np.intp), z, q
+    return y.astype(np.intp, copy=False), z, q
 
 
 def _gce_parts(y_true, logits, q):
-    """log p_y (accurate when p_y is near 1) and the softmax pieces."""
+    """log p_y (accurate when p_y is near 1), the flat index of each label's logit, and the
+    softmax pieces."""
     labels, z, q = _gce_inputs(y_true, logits, q)
     top, top_value, e, rest = softmax_parts(z)
-    log_p = (z - top_value) - np.log1p(rest)
-    log_p_y = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
-    return labels, z, q, top, e, rest, log_p_y
+    k = z.shape[-1]
+    at_label = labels.ravel() + np.arange(0, z.size, k)
+    # log p = (z - max) - log1p(rest), evaluated only at the labels.
+    z_y = np.take(z, at_label).reshape(labels.shape)
+    log_p_y = (z_y - top_value[..., 0]) - np.log1p(rest[..., 0])
+    return at_label, z, q, top, e, rest, log_p_y
 
 
 def _gce_values(y_true, logits, q=0.7):
@@ -442,13 +483,13 @@ def _power_of_probability(log_p, q):
 def _gce_grad(y_true, logits, *, q=0.7):
     r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
     :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
-    labels, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
-    onehot = np.zeros_like(z)
-    np.put_along_axis(onehot, labels[..., None], 1.0, axis=-1)
-    # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S,
-    # every complement summed directly.
+    at_label, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
+    onehot = np.zeros(z.shape)
+    onehot.reshape(-1)[at_label] = 1.0
+    # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S, with S - e_j
+    # summed directly; the complement sums of a one-hot row are exactly 1 - onehot.
     others = np.where(top, rest, (1.0 + rest) - e)
-    ce_grad = (e * complement_sums(onehot) - onehot * others) / (1.0 + rest)
+    ce_grad = (e * (1.0 - onehot) - onehot * others) / (1.0 + rest)
     return _power_of_probability(log_p_y, q)[..., None] * ce_grad
 
 

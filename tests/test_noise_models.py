@@ -119,6 +119,53 @@ def test_tiny_deviance_is_not_rounded_to_zero():
         assert np.isclose(value, (mu - 1.0) ** 2, rtol=1e-11)  # mu^-p (y - mu)^2 + O(d^3)
 
 
+def _near_log_points(seed, n):
+    """x next to log y over the whole range of y (exp(x) - y from 1e-2 y down to ~1e-20 y),
+    and x = log y (rounded) +- a few ulp for y in [0.7, 1.4], where exp(x) - y falls to
+    ~1e-19 y and a table error of 2**-107 would show."""
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([np.exp(rng.uniform(-740, 705, n)), rng.integers(1, 50, n).astype(float)])
+    x = np.log(y)
+    x = (x + rng.integers(-3, 4, x.size) * np.spacing(x)
+         + rng.normal(size=x.size) * 10.0 ** rng.uniform(-19, -2, x.size))
+    y_one = rng.uniform(0.7, 1.4, 10 * n)
+    x_one = np.log(y_one) + rng.integers(-2, 3, y_one.size) * np.spacing(np.log(y_one))
+    return np.concatenate([x, x_one]), np.concatenate([y, y_one])
+
+
+@pytest.mark.parametrize("one_by_one", [True, False])
+def test_exp_minus_fast_keeps_full_accuracy_near_log_y(one_by_one, monkeypatch):
+    """The table-driven exp(x) - y of the Poisson gradient against mpmath, in both of its
+    modes (a loop over a few elements, whole arrays), and bit for bit between them."""
+    from lossbook import _precise
+
+    x, y = _near_log_points(1, 150)
+    monkeypatch.setattr(_precise, "_SCALAR_LIMIT", 10**9 if one_by_one else 0)
+    actual = _precise.exp_minus_fast(x, y)
+    with mp.workdps(60):
+        for a, b, got in zip(x, y, actual, strict=True):
+            ref = mp.exp(mp.mpf(a)) - mp.mpf(b)
+            if abs(ref) > 1e-300:  # subnormal differences keep only an absolute accuracy
+                assert abs(got - ref) <= 1e-14 * abs(ref), (a, b, got, float(ref))
+    monkeypatch.setattr(_precise, "_SCALAR_LIMIT", 0 if one_by_one else 10**9)
+    np.testing.assert_array_equal(_precise.exp_minus_fast(x, y), actual)
+
+
+@pytest.mark.parametrize("b", [-18.0, -1.0, -1e-9, 0.0, 0.5, 1.0 - 1e-12, 1.0, 2.0])
+def test_tweedie_series_truncation_is_below_rounding(b):
+    """The terms the series drops for small |u| change its value by less than an ulp:
+    against all 26 terms, at every scale of |u| up to the series' limit."""
+    from lossbook._precise import _half_deviance_series, series_terms
+
+    reach = 1.0 / max(1.0, abs(b))
+    for rho in (1e-12, 1e-4, 0.03, 0.3, 1.0):
+        u = reach * rho * np.linspace(-1.0, 1.0, 201)
+        full = _half_deviance_series(u, b)
+        short = _half_deviance_series(u, b, series_terms(rho))
+        assert series_terms(rho) < 26
+        np.testing.assert_allclose(short, full, rtol=2.0**-52, atol=0)
+
+
 NON_FULL = {"y_values": [0.5, 1.0, 2.0, 3.0, 17.0, 1e5, 1e200, 1e-200]}
 
 
