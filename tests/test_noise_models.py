@@ -367,10 +367,6 @@ def test_poisson_nll_on_rates_full_with_a_large_eps_against_pytorch_formula(eps)
                           rtol=1e-14, dps=50, step=1e-20, reference=poisson_nll_reference)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook defect: crps_gaussian.grad squares z = (y - y_pred) / sigma outside its "
-    "np.errstate block (scoring.py, the `near` mask), so |z| > 1e154 emits an overflow "
-    "RuntimeWarning although every result is finite"))
 def test_crps_grad_of_a_far_miss_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
