@@ -64,7 +64,8 @@ class Pairs:
 
     ``Pairs(boxes_true, boxes_pred)`` validates both arrays (float64, same
     shape ``(..., 4)``, ``x2 >= x1`` and ``y2 >= y1``; with ``aspect=True``
-    also no single points) and flattens the pairs to ``m = prod(shape[:-1])``.
+    also no single points) and flattens the pairs to ``m = prod(shape[:-1])``;
+    ``enclosing=True`` also computes the sides of the enclosing box (GIoU, DIoU).
     Per-axis arrays have shape (2, m): row 0 for x and row 1 for y; per-edge
     arrays (4, m), the lower edges' two rows and then the upper edges'.
     Per-pair values have shape (m,); :meth:`per_pair` and :meth:`as_boxes`
@@ -77,8 +78,8 @@ class Pairs:
     into the gradient. What only some losses need is computed on first use.
     """
 
-    def __init__(self, boxes_true, boxes_pred, names=("boxes_true", "boxes_pred"),
-                 aspect=False):
+    def __init__(self, boxes_true, boxes_pred, names=("boxes_true", "boxes_pred"), *,
+                 enclosing=False, aspect=False):
         boxes_true, boxes_pred = check_pair(boxes_true, boxes_pred, names)
         _check_layout(boxes_true, names[0])  # same shape, so one check covers both
         self.shape = boxes_true.shape[:-1]
@@ -100,35 +101,43 @@ class Pairs:
                 np.minimum(self.size_t[0] + self.size_t[1], self.size_p[0] + self.size_p[1])) == 0:
             check_has_aspect(boxes_true, names[0])
             check_has_aspect(boxes_pred, names[1])
+        # Overlap and (GIoU, DIoU) enclosing lengths per axis, before the rows are reused:
+        # the copy is ours, and on large inputs fresh memory is what costs.
+        inner = np.minimum(first[2:], second[2:])
+        inner -= np.maximum(first[:2], second[:2])
+        if enclosing:
+            self.outer = np.maximum(first[2:], second[2:])
+            self.outer -= np.minimum(first[:2], second[:2])
+            self.inner_product = inner[0] * inner[1]  # signed: negative for disjoint boxes
         # How far each predicted edge lies inside the target's, (lo_p - lo_t, hi_t - hi_p):
         # single coordinate differences, accurate even when the boxes nearly coincide.
-        self.inset = first - second
-        self.upper = np.maximum(first, second)  # (max(lo_p, lo_t), max(hi_p, hi_t))
-        self.lower = np.minimum(first, second)  # (min(lo_p, lo_t), min(hi_p, hi_t))
-        inner = self.lower[2:] - self.upper[:2]
-        # How far each interval sticks out of the other, from its two edges.
-        out_t = np.maximum(self.inset, _ZERO)
-        out_p = out_t - self.inset
-        self.stick_p = out_p[:2] + out_p[2:]
-        self.stick_t = out_t[:2] + out_t[2:]
+        self.inset = np.subtract(first, second, out=first)
+        # How far each interval sticks out of the other at each edge, then in all.
+        outside = np.maximum(self.inset, _ZERO, out=second)  # the target beyond the prediction
+        self.stick_t = outside[:2] + outside[2:]
+        outside -= self.inset  # the prediction beyond the target
+        self.stick_p = outside[:2] + outside[2:]
 
         # torchvision's mask: the boxes intersect only if both overlaps are positive.
-        self.inner = inner
-        self.overlap_sides = np.maximum(inner, _ZERO)
+        self.overlap_sides = np.maximum(inner, _ZERO, out=inner)
         self.inter = self.overlap_sides[0] * self.overlap_sides[1]
         # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms: with the
         # overlap and the sticking-out lengths clipped to the sides, which also covers
         # disjoint boxes (a clipped overlap of 0 leaves A_p + A_t).
-        clip_p = np.minimum(self.stick_p, self.size_p)
-        clip_t = np.minimum(self.stick_t, self.size_t)
-        self.union_excess = (clip_p[0] * self.size_p[1] + clip_t[0] * self.size_t[1]
-                             + self.overlap_sides[0] * (clip_p[1] + clip_t[1]))
-        self.union = self.inter + self.union_excess
-        self.union_eps = self.union + _EPS
+        clip_p = np.minimum(self.stick_p, self.size_p, out=outside[:2])
+        clip_t = np.minimum(self.stick_t, self.size_t, out=outside[2:])
+        union_excess = clip_p[0] * self.size_p[1]
+        union_excess += clip_t[0] * self.size_t[1]
+        clip_p[1] += clip_t[1]
+        clip_p[1] *= self.overlap_sides[0]
+        union_excess += clip_p[1]
+        self.union_excess = union_excess
+        self.union_eps = self.inter + union_excess
+        self.union_eps += _EPS
 
-    @cached_property
-    def outer(self):
-        return self.upper[2:] - self.lower[:2]
+    @property
+    def union(self):
+        return self.inter + self.union_excess
 
     @cached_property
     def hull(self):
@@ -140,7 +149,7 @@ class Pairs:
         # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product,
         # which is the intersection where the boxes overlap (the bracket is then 0).
         return (self.stick_p[0] * self.stick_t[1] + self.stick_t[0] * self.stick_p[1]
-                - (self.inner[0] * self.inner[1] - self.inter))
+                - (self.inner_product - self.inter))
 
     @cached_property
     def offset(self):
@@ -175,7 +184,9 @@ class Pairs:
     # Values -----------------------------------------------------------------
     def one_minus_iou(self):
         """1 - I / (U + eps), written as (U - I + eps) / (U + eps)."""
-        return (self.union_excess + _EPS) / self.union_eps
+        ratio = self.union_excess + _EPS
+        ratio /= self.union_eps
+        return ratio
 
     def hull_penalty(self):
         """(C - U) / (C + eps), the GIoU term."""

@@ -131,19 +131,19 @@ def _iou_loss_grad(boxes_true, boxes_pred):
 
 def _giou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`giou_loss` with respect to ``boxes_pred``."""
-    pairs = Pairs(boxes_true, boxes_pred)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_hull_penalty())
 
 
 def _diou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`diou_loss` with respect to ``boxes_pred``."""
-    pairs = Pairs(boxes_true, boxes_pred)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty())
 
 
 def _ciou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`ciou_loss`, with alpha held constant."""
-    pairs = Pairs(boxes_true, boxes_pred, aspect=True)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True, aspect=True)
     alpha, _ = pairs.ciou_alpha(pairs.one_minus_iou())
     d_aspect = pairs.d_aspect()
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty()
@@ -309,7 +309,7 @@ def giou_loss(boxes_true, boxes_pred):
     >>> float(g[0] + g[2]) > 0   # moving right would raise the loss: pulled left
     True
     """
-    pairs = Pairs(boxes_true, boxes_pred)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.per_pair(pairs.one_minus_iou() + pairs.hull_penalty())
 
 
@@ -362,7 +362,7 @@ def diou_loss(boxes_true, boxes_pred):
     >>> round(float(diou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7 + 2/18
     0.968254
     """
-    pairs = Pairs(boxes_true, boxes_pred)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.per_pair(pairs.one_minus_iou() + pairs.centre_penalty())
 
 
@@ -430,7 +430,7 @@ def ciou_loss(boxes_true, boxes_pred):
     >>> round(float(ciou_loss(target, wide) - diou_loss(target, wide)), 6)
     0.017847
     """
-    pairs = Pairs(boxes_true, boxes_pred, aspect=True)
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True, aspect=True)
     one_minus_iou = pairs.one_minus_iou()
     alpha, v = pairs.ciou_alpha(one_minus_iou)
     return pairs.per_pair(one_minus_iou + pairs.centre_penalty() + alpha * v)

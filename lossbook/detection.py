@@ -304,9 +304,10 @@ def _dfl_inputs(y_true, logits):
         )
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
-    left = np.minimum(np.floor(y), k - 2).reshape(-1)
-    right_weight = y.reshape(-1) - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
-    left_weight = (left + 1.0) - y.reshape(-1)
+    y = y.reshape(-1)
+    left = np.minimum(np.floor(y), np.array(k - 2.0))
+    right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
+    left_weight = (left + _ONE) - y
     left_index = left.astype(np.intp)
     left_index += np.arange(0, z.size, k)
     return z, left_index, left_weight, right_weight
