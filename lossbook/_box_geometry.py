@@ -25,6 +25,7 @@ ASPECT_SCALE = 4.0 / np.pi**2
 _ZERO, _HALF, _ONE, _TWO = (np.array(c) for c in (0.0, 0.5, 1.0, 2.0))
 _EPS = np.array(EPS)
 _ASPECT_SCALE = np.array(ASPECT_SCALE)
+_D_ASPECT_SCALE = np.array(-2.0 * ASPECT_SCALE)
 
 
 def _check_layout(boxes, name):
@@ -174,6 +175,8 @@ class Pairs:
 
     def per_pair(self, values):
         """(m,) values in the shape of the pairs (a numpy scalar for a single pair)."""
+        if len(self.shape) == 1:
+            return values
         return values.reshape(self.shape) if self.shape else values[0]
 
     def as_boxes(self, outward):
@@ -212,14 +215,16 @@ class Pairs:
         """weights (4, m) times the (2, m) per-axis values, repeated for both edges."""
         return (weights.reshape(2, 2, -1) * per_axis).reshape(4, -1)
 
+    @cached_property
     def d_inter(self):
         # Moving an edge changes the overlap along its axis times the other side.
         overlap_other = self.overlap_sides[::-1] * (self.overlap_sides > 0)
         return self._per_edge(self.inside, overlap_other)
 
-    def d_area_p(self):
+    @cached_property
+    def d_union(self):
         other = self.size_p[::-1]
-        return np.concatenate((other, other))
+        return np.concatenate((other, other)) - self.d_inter  # d A_p - d I
 
     def d_hull(self):
         return self._per_edge(_ONE - self.inside, self.outer[::-1])
@@ -233,21 +238,23 @@ class Pairs:
     def d_aspect(self):
         """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2 in (w_p, h_p), (2, m)."""
         width, height = self.size_p
+        squares = self.size_p * self.size_p
         # d atan(w/h) / d(w, h) = (h, -w) / (w^2 + h^2)
-        d_angle = np.stack([height, -width]) / (width**2 + height**2)
-        return -2.0 * ASPECT_SCALE * self.aspect_gap * d_angle
+        d_angle = np.empty_like(self.size_p)
+        d_angle[0] = height
+        np.negative(width, out=d_angle[1])
+        d_angle /= squares[0] + squares[1]
+        return _D_ASPECT_SCALE * self.aspect_gap * d_angle
 
     # Outward derivatives of the loss terms, (4, m) -----------------------------
     def d_one_minus_iou(self):
-        d_inter = self.d_inter()
-        d_union = self.d_area_p() - d_inter
         union_eps = self.union_eps
-        return (self.inter * d_union - union_eps * d_inter) / (union_eps * union_eps)
+        return (self.inter * self.d_union - union_eps * self.d_inter) / (union_eps * union_eps)
 
     def d_hull_penalty(self):
-        d_union = self.d_area_p() - self.d_inter()
         hull_eps = self.hull + _EPS
-        return (self.d_hull() * self.union_eps - d_union * hull_eps) / (hull_eps * hull_eps)
+        return ((self.d_hull() * self.union_eps - self.d_union * hull_eps)
+                / (hull_eps * hull_eps))
 
     def d_centre_penalty(self):
         return (self.d_dist2() - self.centre_penalty() * self.d_diag2()) / (self.diag2 + _EPS)

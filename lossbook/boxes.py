@@ -145,9 +145,9 @@ def _ciou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`ciou_loss`, with alpha held constant."""
     pairs = Pairs(boxes_true, boxes_pred, enclosing=True, aspect=True)
     alpha, _ = pairs.ciou_alpha(pairs.one_minus_iou())
-    d_aspect = pairs.d_aspect()
+    d_aspect = alpha * pairs.d_aspect()  # the same outward for both edges of an axis
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty()
-                          + alpha * np.concatenate((d_aspect, d_aspect)))
+                          + np.concatenate((d_aspect, d_aspect)))
 
 
 # Public functions -------------------------------------------------------------
