@@ -23,7 +23,6 @@ from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_pair, check_probabilities, check_scalar
 from .logits import (
     bce_logits_values,
-    complement_sums,
     exp_minus_abs,
     logit_residual,
     sigmoid_pair,
@@ -330,14 +329,20 @@ def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
     z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
-    target[left_index + 1] = right_weight
-    target = target.reshape(z.shape)
+    target[right_index] = right_weight
+    # complement_sums(target) in closed form for two-hot rows: total - t_j, except at
+    # the larger weight (the first on a tie), whose complement is the other weight.
+    complement = (left_weight + right_weight)[:, None] - target.reshape(-1, z.shape[-1])
+    left_top = left_weight >= right_weight
+    complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
+        left_top, right_weight, left_weight)
     top, _, e, rest = softmax_parts(z)
     others = np.where(top, rest, (1.0 + rest) - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
-    return (e * complement_sums(target) - target * others) / (1.0 + rest)
+    return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / (1.0 + rest)
 
 
 def _bin_symbols(k):
@@ -449,9 +454,11 @@ def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
     q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
     sig_pos, _ = sigmoid_pair(z, tail)
-    # negatives: alpha sigma(z)^gamma BCE(z, 0) = alpha sigma(z)^gamma softplus(z)
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * softplus_pair(z, tail)[0]
-    return np.where(q > 0, q * bce_logits_values(q, z, tail), negative)
+    ce = bce_logits_values(q, z, tail)
+    # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
+    # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
+    return np.where(q > 0, q * ce, negative)
 
 
 def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
