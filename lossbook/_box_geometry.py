@@ -119,7 +119,7 @@ class Pairs:
         outside -= self.inset  # the prediction beyond the target
         self.stick_p = outside[:2] + outside[2:]
 
-        # torchvision's mask: the boxes intersect only if both overlaps are positive.
+        # As torchvision's clamp: the boxes intersect only if both overlaps are positive.
         self.overlap_sides = np.maximum(inner, _ZERO, out=inner)
         self.inter = self.overlap_sides[0] * self.overlap_sides[1]
         # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms: with the
@@ -253,7 +253,13 @@ class Pairs:
 
     def d_hull_penalty(self):
         hull_eps = self.hull + _EPS
-        return ((self.d_hull() * self.union_eps - self.d_union * hull_eps)
+        # U + eps, with the union of boxes that do not overlap summed as A_p + A_t: the
+        # clipped form of __init__ rounds differently when only the y-overlap is empty, and
+        # this gradient, a difference of two products, would pass such last bits on.
+        overlap = np.minimum(self.overlap_sides[0], self.overlap_sides[1]) > 0
+        areas = self.size_p[0] * self.size_p[1] + self.size_t[0] * self.size_t[1]
+        union_eps = np.where(overlap, self.union_eps, areas + _EPS)
+        return ((self.d_hull() * union_eps - self.d_union * hull_eps)
                 / (hull_eps * hull_eps))
 
     def d_centre_penalty(self):

@@ -340,9 +340,10 @@ def _dfl_grad(y_true, logits):
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
     top, _, e, rest = softmax_parts(z)
-    others = np.where(top, rest, (1.0 + rest) - e)
+    normaliser = _ONE + rest
+    others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
-    return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / (1.0 + rest)
+    return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / normaliser
 
 
 def _bin_symbols(k):
