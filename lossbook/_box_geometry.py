@@ -145,28 +145,19 @@ class Pairs:
         return self.outer[0] * self.outer[1]
 
     @cached_property
-    def hull_excess(self):
-        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
-        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product,
-        # which is the intersection where the boxes overlap (the bracket is then 0).
-        return (self.stick_p[0] * self.stick_t[1] + self.stick_t[0] * self.stick_p[1]
-                - (self.inner_product - self.inter))
-
-    @cached_property
     def offset(self):
         # Centre offset from coordinate differences, not from rounded centres:
         # ((lo_p - lo_t) + (hi_p - hi_t)) / 2.
         return _HALF * (self.inset[:2] - self.inset[2:])
 
     @cached_property
-    def dist2(self):
-        squares = self.offset * self.offset
-        return squares[0] + squares[1]
-
-    @cached_property
-    def diag2(self):
-        squares = self.outer * self.outer
-        return squares[0] + squares[1]
+    def centre_terms(self):
+        """The DIoU term d^2 / (c^2 + eps), and c^2 + eps."""
+        offset_squares = self.offset * self.offset
+        outer_squares = self.outer * self.outer
+        diag2_eps = outer_squares[0] + outer_squares[1]
+        diag2_eps += _EPS
+        return (offset_squares[0] + offset_squares[1]) / diag2_eps, diag2_eps
 
     @cached_property
     def inside(self):
@@ -193,11 +184,16 @@ class Pairs:
 
     def hull_penalty(self):
         """(C - U) / (C + eps), the GIoU term."""
-        return self.hull_excess / (self.hull + _EPS)
+        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
+        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product,
+        # which is the intersection where the boxes overlap (the bracket is then 0).
+        hull_excess = (self.stick_p[0] * self.stick_t[1] + self.stick_t[0] * self.stick_p[1]
+                       - (self.inner_product - self.inter))
+        return hull_excess / (self.hull + _EPS)
 
     def centre_penalty(self):
         """d^2 / (c^2 + eps), the DIoU term."""
-        return self.dist2 / (self.diag2 + _EPS)
+        return self.centre_terms[0]
 
     @cached_property
     def aspect_gap(self):
@@ -263,4 +259,5 @@ class Pairs:
                 / (hull_eps * hull_eps))
 
     def d_centre_penalty(self):
-        return (self.d_dist2() - self.centre_penalty() * self.d_diag2()) / (self.diag2 + _EPS)
+        penalty, diag2_eps = self.centre_terms
+        return (self.d_dist2() - penalty * self.d_diag2()) / diag2_eps
