@@ -48,18 +48,17 @@ def _focal_inputs(y_true, logits, alpha, gamma):
     y, z = targets_and_logits(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    one_minus_y = _ONE - y
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
-        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * one_minus_y
+        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * (_ONE - y)
     else:
         alpha_t = 1.0
-    return y, z, gamma, alpha_t, one_minus_y
+    return y, z, gamma, alpha_t
 
 
-def _focal_miss(y, one_minus_y, sig_pos, sig_neg):
+def _focal_miss(y, sig_pos, sig_neg):
     """1 - p_t = y (1 - p) + (1 - y) p: two non-negative terms, no cancellation."""
-    return y * sig_neg + one_minus_y * sig_pos
+    return y * sig_neg + (_ONE - y) * sig_pos
 
 
 def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
@@ -69,10 +68,10 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, gamma, alpha_t, one_minus_y = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    miss = _focal_miss(y, one_minus_y, sig_pos, sig_neg)
+    miss = _focal_miss(y, sig_pos, sig_neg)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
     # where u is one of the two factors and r is the other one.
     product = sig_pos * sig_neg
@@ -165,9 +164,9 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, gamma, alpha_t, one_minus_y = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
-    miss = _focal_miss(y, one_minus_y, *sigmoid_pair(z, tail))
+    miss = _focal_miss(y, *sigmoid_pair(z, tail))
     return alpha_t * miss**gamma * bce_logits_values(y, z, tail)
 
 
