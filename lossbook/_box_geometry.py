@@ -3,6 +3,12 @@ areas the IoU losses are built from, and their gradients with respect to the pre
 
 A ground module of the box losses (it imports only ``lossbook._validation``); see the
 numerics note of :mod:`lossbook.boxes`.
+
+Speed. A call on a few dozen boxes costs about half a microsecond per numpy operation,
+whatever the size, so the layout is chosen to need few of them: the coordinates are copied
+once into contiguous rows, every step works on x and y (and often on both edges) at once,
+and every operand is a contiguous array of the same shape or a 0-d array (numpy's
+broadcasting, strided views and Python-float operands each cost about as much again).
 """
 
 from functools import cached_property
@@ -15,23 +21,28 @@ from ._validation import check_pair
 EPS = 1e-7
 ASPECT_SCALE = 4.0 / np.pi**2
 
+# Constants as 0-d arrays: an operand that is a Python float takes a slower path in numpy.
+_ZERO, _HALF, _ONE, _TWO = (np.array(c) for c in (0.0, 0.5, 1.0, 2.0))
+_EPS = np.array(EPS)
+_ASPECT_SCALE = np.array(ASPECT_SCALE)
+_D_ASPECT_SCALE = np.array(-2.0 * ASPECT_SCALE)
 
-def check_boxes(boxes_1, boxes_2, names=("boxes_true", "boxes_pred")):
-    """Validate two arrays of matched boxes; return them as float64 arrays."""
-    boxes_1, boxes_2 = check_pair(boxes_1, boxes_2, names)
-    for boxes, name in ((boxes_1, names[0]), (boxes_2, names[1])):
-        if boxes.ndim == 0 or boxes.shape[-1] != 4:
-            raise ValueError(
-                f"{name} must have shape (..., 4) holding (x1, y1, x2, y2); got {boxes.shape}"
-            )
-        reversed_edges = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
-        if np.any(reversed_edges):
-            where = tuple(int(i) for i in np.argwhere(reversed_edges)[0])
-            raise ValueError(
-                f"{name} must hold boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
-                f"the box at index {where} is {boxes[where].tolist()}"
-            )
-    return boxes_1, boxes_2
+
+def _check_layout(boxes, name):
+    if boxes.ndim == 0 or boxes.shape[-1] != 4:
+        raise ValueError(
+            f"{name} must have shape (..., 4) holding (x1, y1, x2, y2); got {boxes.shape}"
+        )
+
+
+def _check_edges(boxes, name):
+    reversed_edges = (boxes[..., 2] < boxes[..., 0]) | (boxes[..., 3] < boxes[..., 1])
+    if np.any(reversed_edges):
+        where = tuple(int(i) for i in np.argwhere(reversed_edges)[0])
+        raise ValueError(
+            f"{name} must hold boxes (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
+            f"the box at index {where} is {boxes[where].tolist()}"
+        )
 
 
 def check_has_aspect(boxes, name):
@@ -46,163 +57,207 @@ def check_has_aspect(boxes, name):
 
 def edge_weight(difference):
     """d max(a, b) / d a as a function of a - b: 1, 0 or, at a tie, 1/2 (PyTorch's share)."""
-    return 0.5 * (np.sign(difference) + 1.0)
-
-
-def _coordinates_first(boxes):
-    """(..., 4) boxes as a contiguous (4, ...) array (np.moveaxis costs more on small arrays)."""
-    return np.ascontiguousarray(boxes.reshape(-1, 4).T).reshape((4,) + boxes.shape[:-1])
+    return _HALF * (np.sign(difference) + _ONE)
 
 
 class Pairs:
-    """Lengths and areas of matched box pairs, and their gradients.
+    """Validated matched box pairs: lengths and areas, and their gradients.
 
-    Per-axis arrays have shape (2, ...): row 0 for x and row 1 for y, so that
-    ``a[::-1]`` is the same quantity along the other axis, and a per-pair
-    array of shape (...) broadcasts against both rows. Gradients are with
-    respect to the predicted box, stacked as (4, ...) in (x1, y1, x2, y2)
-    order (the lower corner's two partials, then the upper corner's) and
-    returned by :meth:`as_boxes` in the boxes' own (..., 4) layout. What only
-    some losses need is computed on first use.
+    ``Pairs(boxes_true, boxes_pred)`` validates both arrays (float64, same
+    shape ``(..., 4)``, ``x2 >= x1`` and ``y2 >= y1``; with ``aspect=True``
+    also no single points) and flattens the pairs to ``m = prod(shape[:-1])``;
+    ``enclosing=True`` also computes the sides of the enclosing box (GIoU, DIoU).
+    Per-axis arrays have shape (2, m): row 0 for x and row 1 for y; per-edge
+    arrays (4, m), the lower edges' two rows and then the upper edges'.
+    Per-pair values have shape (m,); :meth:`per_pair` and :meth:`as_boxes`
+    restore the boxes' own shape.
+
+    Gradients are assembled *outward*: row ``k`` holds the derivative with
+    respect to moving edge ``k`` of the prediction away from its centre
+    (``-d/d x1``, ``-d/d y1``, ``d/d x2``, ``d/d y2``), so that the lower and
+    the upper edges follow the same formulas; :meth:`as_boxes` turns them
+    into the gradient. What only some losses need is computed on first use.
     """
 
-    def __init__(self, boxes_true, boxes_pred):
-        # Coordinates first: contiguous rows make every step a plain ufunc call.
-        coords_t = _coordinates_first(boxes_true)
-        coords_p = _coordinates_first(boxes_pred)
-        self.lo_t, self.hi_t = coords_t[:2], coords_t[2:]
-        self.lo_p, self.hi_p = coords_p[:2], coords_p[2:]
-        self.size_t = self.hi_t - self.lo_t
-        self.size_p = self.hi_p - self.lo_p
-        self.inner = np.minimum(self.hi_p, self.hi_t) - np.maximum(self.lo_p, self.lo_t)
-        # How far each interval sticks out of the other: single coordinate
-        # differences, accurate even when the boxes nearly coincide.
-        self.stick_p = (np.maximum(self.hi_p - self.hi_t, 0.0)
-                        + np.maximum(self.lo_t - self.lo_p, 0.0))
-        self.stick_t = (np.maximum(self.hi_t - self.hi_p, 0.0)
-                        + np.maximum(self.lo_p - self.lo_t, 0.0))
+    def __init__(self, boxes_true, boxes_pred, names=("boxes_true", "boxes_pred"), *,
+                 enclosing=False, aspect=False):
+        boxes_true, boxes_pred = check_pair(boxes_true, boxes_pred, names)
+        _check_layout(boxes_true, names[0])  # same shape, so one check covers both
+        self.shape = boxes_true.shape[:-1]
+        true_t = boxes_true.reshape(-1, 4).T
+        pred_t = boxes_pred.reshape(-1, 4).T
+        # One C-ordered copy (np.concatenate would keep the transposed order), rows
+        # (lo_p, hi_t | lo_t, hi_p): the halves pair each predicted edge with the
+        # target's edge on the same side.
+        rows = np.empty((8, true_t.shape[1]))
+        rows[:2], rows[2:4], rows[4:6], rows[6:] = pred_t[:2], true_t[2:], true_t[:2], pred_t[2:]
+        first, second = rows[:4], rows[4:]
+        self.size_p = rows[6:] - rows[:2]
+        self.size_t = rows[2:4] - rows[4:6]
+        # One reduction checks both arrays; the slow checks only name the culprit.
+        if np.minimum.reduce(np.minimum(self.size_t, self.size_p), axis=None) < 0:
+            _check_edges(boxes_true, names[0])
+            _check_edges(boxes_pred, names[1])
+        if aspect and np.minimum.reduce(
+                np.minimum(self.size_t[0] + self.size_t[1], self.size_p[0] + self.size_p[1])) == 0:
+            check_has_aspect(boxes_true, names[0])
+            check_has_aspect(boxes_pred, names[1])
+        # Overlap and (GIoU, DIoU) enclosing lengths per axis, before the rows are reused:
+        # the copy is ours, and on large inputs fresh memory is what costs.
+        inner = np.minimum(first[2:], second[2:])
+        inner -= np.maximum(first[:2], second[:2])
+        if enclosing:
+            self.outer = np.maximum(first[2:], second[2:])
+            self.outer -= np.minimum(first[:2], second[:2])
+            self.inner_product = inner[0] * inner[1]  # signed: negative for disjoint boxes
+        # How far each predicted edge lies inside the target's, (lo_p - lo_t, hi_t - hi_p):
+        # single coordinate differences, accurate even when the boxes nearly coincide.
+        self.inset = np.subtract(first, second, out=first)
+        # How far each interval sticks out of the other at each edge, then in all.
+        outside = np.maximum(self.inset, _ZERO, out=second)  # the target beyond the prediction
+        self.stick_t = outside[:2] + outside[2:]
+        outside -= self.inset  # the prediction beyond the target
+        self.stick_p = outside[:2] + outside[2:]
 
-        # torchvision's mask: the boxes intersect only if both overlaps are positive.
-        self.overlap = (self.inner[0] > 0) & (self.inner[1] > 0)
-        self.inter = np.where(self.overlap, self.inner[0] * self.inner[1], 0.0)
-        # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms.
-        union_excess = (
-            self.stick_p[0] * self.size_p[1]
-            + self.stick_t[0] * self.size_t[1]
-            + self.inner[0] * (self.stick_p[1] + self.stick_t[1])
-        )
-        disjoint_union = self.size_p[0] * self.size_p[1] + self.size_t[0] * self.size_t[1]
-        self.union_excess = np.where(self.overlap, union_excess, disjoint_union)
-        self.union = self.inter + self.union_excess
+        # As torchvision's clamp: the boxes intersect only if both overlaps are positive.
+        self.overlap_sides = np.maximum(inner, _ZERO, out=inner)
+        self.inter = self.overlap_sides[0] * self.overlap_sides[1]
+        # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms: with the
+        # overlap and the sticking-out lengths clipped to the sides, which also covers
+        # disjoint boxes (a clipped overlap of 0 leaves A_p + A_t).
+        clip_p = np.minimum(self.stick_p, self.size_p, out=outside[:2])
+        clip_t = np.minimum(self.stick_t, self.size_t, out=outside[2:])
+        union_excess = clip_p[0] * self.size_p[1]
+        union_excess += clip_t[0] * self.size_t[1]
+        clip_p[1] += clip_t[1]
+        clip_p[1] *= self.overlap_sides[0]
+        union_excess += clip_p[1]
+        self.union_excess = union_excess
+        self.union_eps = self.inter + union_excess
+        self.union_eps += _EPS
 
-    @cached_property
-    def outer(self):
-        return np.maximum(self.hi_p, self.hi_t) - np.minimum(self.lo_p, self.lo_t)
+    @property
+    def union(self):
+        return self.inter + self.union_excess
 
     @cached_property
     def hull(self):
         return self.outer[0] * self.outer[1]
 
     @cached_property
-    def hull_excess(self):
-        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
-        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product.
-        return (
-            self.stick_p[0] * self.stick_t[1]
-            + self.stick_t[0] * self.stick_p[1]
-            - np.where(self.overlap, 0.0, self.inner[0] * self.inner[1])
-        )
-
-    @cached_property
     def offset(self):
-        # Centre offset from coordinate differences, not from rounded centres.
-        return 0.5 * ((self.lo_p - self.lo_t) + (self.hi_p - self.hi_t))
+        # Centre offset from coordinate differences, not from rounded centres:
+        # ((lo_p - lo_t) + (hi_p - hi_t)) / 2.
+        return _HALF * (self.inset[:2] - self.inset[2:])
 
     @cached_property
-    def dist2(self):
-        return self.offset[0] ** 2 + self.offset[1] ** 2
+    def centre_terms(self):
+        """The DIoU term d^2 / (c^2 + eps), and c^2 + eps."""
+        offset_squares = self.offset * self.offset
+        outer_squares = self.outer * self.outer
+        diag2_eps = outer_squares[0] + outer_squares[1]
+        diag2_eps += _EPS
+        return (offset_squares[0] + offset_squares[1]) / diag2_eps, diag2_eps
 
     @cached_property
-    def diag2(self):
-        return self.outer[0] ** 2 + self.outer[1] ** 2
+    def inside(self):
+        """Per edge, d(overlap edge) / d(predicted edge) (1 - it is that of the enclosing edge)."""
+        return edge_weight(self.inset)
 
-    @cached_property
-    def lo_inside(self):
-        """d max(lo_p, lo_t) / d lo_p (1 - it is d min(lo_p, lo_t) / d lo_p)."""
-        return edge_weight(self.lo_p - self.lo_t)
+    def per_pair(self, values):
+        """(m,) values in the shape of the pairs (a numpy scalar for a single pair)."""
+        if len(self.shape) == 1:
+            return values
+        return values.reshape(self.shape) if self.shape else values[0]
 
-    @cached_property
-    def hi_inside(self):
-        """d min(hi_p, hi_t) / d hi_p (1 - it is d max(hi_p, hi_t) / d hi_p)."""
-        return edge_weight(self.hi_t - self.hi_p)
-
-    @staticmethod
-    def as_boxes(grad):
-        """(4, ...) gradient rows to the (..., 4) layout of the boxes."""
-        return np.ascontiguousarray(grad.reshape(4, -1).T).reshape(grad.shape[1:] + (4,))
+    def as_boxes(self, outward):
+        """(4, m) outward derivatives to the gradient, in the (..., 4) layout of the boxes."""
+        np.negative(outward[:2], out=outward[:2])
+        return outward.T.copy().reshape(self.shape + (4,))
 
     # Values -----------------------------------------------------------------
     def one_minus_iou(self):
         """1 - I / (U + eps), written as (U - I + eps) / (U + eps)."""
-        return (self.union_excess + EPS) / (self.union + EPS)
+        ratio = self.union_excess + _EPS
+        ratio /= self.union_eps
+        return ratio
 
     def hull_penalty(self):
         """(C - U) / (C + eps), the GIoU term."""
-        return self.hull_excess / (self.hull + EPS)
+        # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
+        # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product,
+        # which is the intersection where the boxes overlap (the bracket is then 0).
+        hull_excess = (self.stick_p[0] * self.stick_t[1] + self.stick_t[0] * self.stick_p[1]
+                       - (self.inner_product - self.inter))
+        return hull_excess / (self.hull + _EPS)
 
     def centre_penalty(self):
         """d^2 / (c^2 + eps), the DIoU term."""
-        return self.dist2 / (self.diag2 + EPS)
+        return self.centre_terms[0]
 
+    @cached_property
     def aspect_gap(self):
         """atan(w_t / h_t) - atan(w_p / h_p); arctan2 gives pi/2 at zero height."""
         return (np.arctan2(self.size_t[0], self.size_t[1])
                 - np.arctan2(self.size_p[0], self.size_p[1]))
 
-    def ciou_alpha(self):
+    def ciou_alpha(self, one_minus_iou):
         """alpha = v / (1 - IoU + v + eps), a constant for differentiation, and v."""
-        v = ASPECT_SCALE * self.aspect_gap() ** 2
-        return v / (self.one_minus_iou() + v + EPS), v
+        v = _ASPECT_SCALE * (self.aspect_gap * self.aspect_gap)
+        return v / (one_minus_iou + v + _EPS), v
 
-    # Gradients of the building blocks, (4, ...) ------------------------------
+    # Outward derivatives of the building blocks, (4, m) -----------------------
+    def _per_edge(self, weights, per_axis):
+        """weights (4, m) times the (2, m) per-axis values, repeated for both edges."""
+        return (weights.reshape(2, 2, -1) * per_axis).reshape(4, -1)
+
+    @cached_property
     def d_inter(self):
-        other = self.inner[::-1] * self.overlap
-        return np.concatenate([-self.lo_inside * other, self.hi_inside * other])
+        # Moving an edge changes the overlap along its axis times the other side.
+        overlap_other = self.overlap_sides[::-1] * (self.overlap_sides > 0)
+        return self._per_edge(self.inside, overlap_other)
 
-    def d_area_p(self):
+    @cached_property
+    def d_union(self):
         other = self.size_p[::-1]
-        return np.concatenate([-other, other])
+        return np.concatenate((other, other)) - self.d_inter  # d A_p - d I
 
     def d_hull(self):
-        other = self.outer[::-1]
-        return np.concatenate([-(1.0 - self.lo_inside) * other, (1.0 - self.hi_inside) * other])
+        return self._per_edge(_ONE - self.inside, self.outer[::-1])
 
     def d_diag2(self):
-        return 2.0 * np.concatenate([-(1.0 - self.lo_inside) * self.outer,
-                                     (1.0 - self.hi_inside) * self.outer])
+        return self._per_edge(_ONE - self.inside, _TWO * self.outer)
 
     def d_dist2(self):
-        return np.concatenate([self.offset, self.offset])
+        return np.concatenate((-self.offset, self.offset))
 
     def d_aspect(self):
-        """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2."""
+        """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2 in (w_p, h_p), (2, m)."""
         width, height = self.size_p
+        squares = self.size_p * self.size_p
         # d atan(w/h) / d(w, h) = (h, -w) / (w^2 + h^2)
-        d_angle = np.stack([height, -width]) / (width**2 + height**2)
-        d_size = -2.0 * ASPECT_SCALE * self.aspect_gap() * d_angle
-        return np.concatenate([-d_size, d_size])
+        d_angle = np.empty_like(self.size_p)
+        d_angle[0] = height
+        np.negative(width, out=d_angle[1])
+        d_angle /= squares[0] + squares[1]
+        return _D_ASPECT_SCALE * self.aspect_gap * d_angle
 
-    # Gradients of the loss terms, (4, ...) -----------------------------------
+    # Outward derivatives of the loss terms, (4, m) -----------------------------
     def d_one_minus_iou(self):
-        d_inter = self.d_inter()
-        d_union = self.d_area_p() - d_inter
-        union_eps = self.union + EPS
-        return (self.inter * d_union - union_eps * d_inter) / union_eps**2
+        union_eps = self.union_eps
+        return (self.inter * self.d_union - union_eps * self.d_inter) / (union_eps * union_eps)
 
     def d_hull_penalty(self):
-        d_union = self.d_area_p() - self.d_inter()
-        hull_eps = self.hull + EPS
-        return (self.d_hull() * (self.union + EPS) - d_union * hull_eps) / hull_eps**2
+        hull_eps = self.hull + _EPS
+        # U + eps, with the union of boxes that do not overlap summed as A_p + A_t: the
+        # clipped form of __init__ rounds differently when only the y-overlap is empty, and
+        # this gradient, a difference of two products, would pass such last bits on.
+        overlap = np.minimum(self.overlap_sides[0], self.overlap_sides[1]) > 0
+        areas = self.size_p[0] * self.size_p[1] + self.size_t[0] * self.size_t[1]
+        union_eps = np.where(overlap, self.union_eps, areas + _EPS)
+        return ((self.d_hull() * union_eps - self.d_union * hull_eps)
+                / (hull_eps * hull_eps))
 
     def d_centre_penalty(self):
-        return (self.d_dist2() - self.centre_penalty() * self.d_diag2()) / (self.diag2 + EPS)
+        penalty, diag2_eps = self.centre_terms
+        return (self.d_dist2() - penalty * self.d_diag2()) / diag2_eps

@@ -39,7 +39,7 @@ the free symbol :data:`CIOU_ALPHA` (see :func:`ciou_loss`).
 import numpy as np
 import sympy as sp
 
-from ._box_geometry import Pairs, check_boxes, check_has_aspect
+from ._box_geometry import Pairs
 from ._registry import Argument, register_loss
 
 __all__ = [
@@ -123,38 +123,31 @@ def _ciou_loss_symbolic():
 
 
 # Gradients --------------------------------------------------------------------
-def _ciou_pairs(boxes_true, boxes_pred):
-    boxes_true, boxes_pred = check_boxes(boxes_true, boxes_pred)
-    check_has_aspect(boxes_true, "boxes_true")
-    check_has_aspect(boxes_pred, "boxes_pred")
-    return Pairs(boxes_true, boxes_pred)
-
-
 def _iou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`iou_loss` with respect to ``boxes_pred``."""
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(boxes_true, boxes_pred)
     return pairs.as_boxes(pairs.d_one_minus_iou())
 
 
 def _giou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`giou_loss` with respect to ``boxes_pred``."""
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_hull_penalty())
 
 
 def _diou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`diou_loss` with respect to ``boxes_pred``."""
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
     return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty())
 
 
 def _ciou_loss_grad(boxes_true, boxes_pred):
     """Gradient of the sum-reduced :func:`ciou_loss`, with alpha held constant."""
-    pairs = _ciou_pairs(boxes_true, boxes_pred)
-    alpha, _ = pairs.ciou_alpha()
-    return pairs.as_boxes(
-        pairs.d_one_minus_iou() + pairs.d_centre_penalty() + alpha * pairs.d_aspect()
-    )
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True, aspect=True)
+    alpha, _ = pairs.ciou_alpha(pairs.one_minus_iou())
+    d_aspect = alpha * pairs.d_aspect()  # the same outward for both edges of an axis
+    return pairs.as_boxes(pairs.d_one_minus_iou() + pairs.d_centre_penalty()
+                          + np.concatenate((d_aspect, d_aspect)))
 
 
 # Public functions -------------------------------------------------------------
@@ -189,9 +182,10 @@ def box_iou(boxes_a, boxes_b):
     >>> box_iou([[0, 0, 2, 2], [0, 0, 1, 1]], [[1, 1, 3, 3], [2, 2, 3, 3]])
     array([0.14285714, 0.        ])
     """
-    pairs = Pairs(*check_boxes(boxes_a, boxes_b, ("boxes_a", "boxes_b")))
-    return np.divide(pairs.inter, pairs.union, out=np.zeros_like(pairs.union),
-                     where=pairs.union > 0)
+    pairs = Pairs(boxes_a, boxes_b, ("boxes_a", "boxes_b"))
+    iou = np.divide(pairs.inter, pairs.union, out=np.zeros_like(pairs.union),
+                    where=pairs.union > 0)
+    return iou.reshape(pairs.shape)
 
 
 @register_loss(
@@ -253,8 +247,8 @@ def iou_loss(boxes_true, boxes_pred):
     >>> bool(np.all(iou_loss.grad([0, 0, 1, 1], [2, 2, 3, 3]) == 0))   # disjoint: no signal
     True
     """
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
-    return pairs.one_minus_iou()
+    pairs = Pairs(boxes_true, boxes_pred)
+    return pairs.per_pair(pairs.one_minus_iou())
 
 
 @register_loss(
@@ -315,8 +309,8 @@ def giou_loss(boxes_true, boxes_pred):
     >>> float(g[0] + g[2]) > 0   # moving right would raise the loss: pulled left
     True
     """
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
-    return pairs.one_minus_iou() + pairs.hull_penalty()
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
+    return pairs.per_pair(pairs.one_minus_iou() + pairs.hull_penalty())
 
 
 @register_loss(
@@ -368,8 +362,8 @@ def diou_loss(boxes_true, boxes_pred):
     >>> round(float(diou_loss([0, 0, 2, 2], [1, 1, 3, 3])), 6)   # 1 - 1/7 + 2/18
     0.968254
     """
-    pairs = Pairs(*check_boxes(boxes_true, boxes_pred))
-    return pairs.one_minus_iou() + pairs.centre_penalty()
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True)
+    return pairs.per_pair(pairs.one_minus_iou() + pairs.centre_penalty())
 
 
 @register_loss(
@@ -436,6 +430,7 @@ def ciou_loss(boxes_true, boxes_pred):
     >>> round(float(ciou_loss(target, wide) - diou_loss(target, wide)), 6)
     0.017847
     """
-    pairs = _ciou_pairs(boxes_true, boxes_pred)
-    alpha, v = pairs.ciou_alpha()
-    return pairs.one_minus_iou() + pairs.centre_penalty() + alpha * v
+    pairs = Pairs(boxes_true, boxes_pred, enclosing=True, aspect=True)
+    one_minus_iou = pairs.one_minus_iou()
+    alpha, v = pairs.ciou_alpha(one_minus_iou)
+    return pairs.per_pair(one_minus_iou + pairs.centre_penalty() + alpha * v)

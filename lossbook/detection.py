@@ -23,7 +23,6 @@ from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_pair, check_probabilities, check_scalar
 from .logits import (
     bce_logits_values,
-    complement_sums,
     exp_minus_abs,
     logit_residual,
     sigmoid_pair,
@@ -40,19 +39,26 @@ _LOGIT_ARGS = (Argument("y_true", s.y, domain="targets in [0, 1]: labels 0/1 or 
 _QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU; 0 = background)"),
                  _LOGIT_ARGS[1])
 
+# Constants (and parameters, converted once per call) as 0-d arrays: an operand that is a
+# Python float takes a slower path in numpy, which shows on small arrays.
+_ONE, _TWO = np.array(1.0), np.array(2.0)
+
 
 def _focal_inputs(y_true, logits, alpha, gamma):
     y, z = targets_and_logits(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     # alpha < 0 switches the class weighting off, as in torchvision.
-    alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y) if alpha >= 0 else 1.0
+    if alpha >= 0:
+        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * (_ONE - y)
+    else:
+        alpha_t = 1.0
     return y, z, gamma, alpha_t
 
 
 def _focal_miss(y, sig_pos, sig_neg):
     """1 - p_t = y (1 - p) + (1 - y) p: two non-negative terms, no cancellation."""
-    return y * sig_neg + (1.0 - y) * sig_pos
+    return y * sig_neg + (_ONE - y) * sig_pos
 
 
 def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
@@ -68,9 +74,12 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     miss = _focal_miss(y, sig_pos, sig_neg)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
     # where u is one of the two factors and r is the other one.
-    ratio = np.divide(sig_pos * sig_neg, miss, out=np.where(y >= 0.5, sig_pos, sig_neg),
-                      where=miss > 0)
-    inner = logit_residual(y, sig_pos, sig_neg) + gamma * (1.0 - 2.0 * y) * ratio * (
+    product = sig_pos * sig_neg
+    if np.minimum.reduce(miss, axis=None) > 0:
+        ratio = product / miss
+    else:
+        ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
+    inner = logit_residual(y, sig_pos, sig_neg) + np.array(gamma) * (_ONE - _TWO * y) * ratio * (
         bce_logits_values(y, z, tail))
     return alpha_t * miss**gamma * inner
 
@@ -176,9 +185,13 @@ def _quality_focal_grad(y_true, logits, *, beta=2.0):
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     gap = logit_residual(y, sig_pos, sig_neg)
     abs_gap = np.abs(gap)
-    # |d|^(beta - 1) is infinite at d = 0 when beta < 1: only evaluate it where d != 0.
-    scale = np.power(abs_gap, beta - 1.0, out=np.zeros_like(gap), where=gap != 0)
-    curvature = beta * sig_pos * sig_neg * bce_logits_values(y, z, tail)
+    # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
+    # d != 0. (For beta >= 1 it is finite, and the sign(d) = 0 factor zeroes it there.)
+    if beta >= 1.0:
+        scale = np.power(abs_gap, beta - 1.0)
+    else:
+        scale = np.power(abs_gap, beta - 1.0, out=np.zeros_like(gap), where=gap != 0)
+    curvature = np.array(beta) * sig_pos * sig_neg * bce_logits_values(y, z, tail)
     return np.sign(gap) * scale * (curvature + abs_gap**2)
 
 
@@ -268,7 +281,8 @@ def quality_focal(y_true, logits, *, beta=2.0):
 
 
 def _dfl_inputs(y_true, logits):
-    """Validate; return the two-hot target distribution and the logits, both (..., K)."""
+    """Validate; return the logits (..., K), the flat index of each target's left bin
+    in them, and the two-hot weights of the left and the right bin, both (n,)."""
     z = as_float_array(logits, "logits")
     if z.ndim < 2 or z.shape[-1] < 2:
         raise ValueError(
@@ -281,38 +295,54 @@ def _dfl_inputs(y_true, logits):
             f"got {y.shape} (inputs are never broadcast)"
         )
     k = z.shape[-1]
-    if np.any((y < 0) | (y > k - 1)):
+    if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
         raise ValueError(
             f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
             f"found {y.min():g} to {y.max():g}"
         )
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
-    left = np.minimum(np.floor(y), k - 2)
+    y = y.reshape(-1)
+    left = np.minimum(np.floor(y), np.array(k - 2.0))
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
-    left_weight = (left + 1.0) - y
-    target = np.zeros_like(z)
-    idx = left.astype(np.intp)[..., None]
-    np.put_along_axis(target, idx, left_weight[..., None], axis=-1)
-    np.put_along_axis(target, idx + 1, right_weight[..., None], axis=-1)
-    return target, z
+    left_weight = (left + _ONE) - y
+    left_index = left.astype(np.intp)
+    left_index += np.arange(0, z.size, k)
+    return z, left_index, left_weight, right_weight
 
 
 def _dfl_values(y_true, logits):
-    target, z = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
     _, top_value, _, rest = softmax_parts(z)
-    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms.
-    return np.sum(target * ((top_value - z) + np.log1p(rest)), axis=-1)
+    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
+    # two bins that carry the target's weight.
+    flat = z.reshape(-1)
+    top_value = top_value.reshape(-1)
+    log_rest = np.log1p(rest.reshape(-1))
+    left_term = left_weight * ((top_value - flat[left_index]) + log_rest)
+    right_term = right_weight * ((top_value - flat[left_index + 1]) + log_rest)
+    return (left_term + right_term).reshape(z.shape[:-1])
 
 
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    target, z = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    right_index = left_index + 1
+    target = np.zeros(z.size)
+    target[left_index] = left_weight
+    target[right_index] = right_weight
+    # complement_sums(target) in closed form for two-hot rows: total - t_j, except at
+    # the larger weight (the first on a tie), whose complement is the other weight.
+    complement = (left_weight + right_weight)[:, None] - target.reshape(-1, z.shape[-1])
+    left_top = left_weight >= right_weight
+    complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
+        left_top, right_weight, left_weight)
     top, _, e, rest = softmax_parts(z)
-    others = np.where(top, rest, (1.0 + rest) - e)
+    normaliser = _ONE + rest
+    others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
-    return (e * complement_sums(target) - target * others) / (1.0 + rest)
+    return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / normaliser
 
 
 def _bin_symbols(k):
@@ -413,6 +443,8 @@ def _vfl_inputs(y_true, logits, alpha, gamma):
 
 def _sigmoid_power(z, sig_pos, gamma):
     """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
+    if np.minimum.reduce(z, axis=None) >= -700.0:  # the common case: no subnormal σ(z)
+        return sig_pos**gamma
     deep = z < -700.0
     with np.errstate(under="ignore"):
         return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), sig_pos**gamma)
@@ -422,10 +454,11 @@ def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
     q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
     sig_pos, _ = sigmoid_pair(z, tail)
-    positive = q > 0
-    # negatives: alpha sigma(z)^gamma BCE(z, 0) = alpha sigma(z)^gamma softplus(z)
-    negative = alpha * _sigmoid_power(z, sig_pos, gamma) * softplus_pair(z, tail)[0]
-    return np.where(positive, q * bce_logits_values(q, z, tail), negative)
+    ce = bce_logits_values(q, z, tail)
+    # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
+    # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
+    return np.where(q > 0, q * ce, negative)
 
 
 def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
@@ -437,8 +470,8 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     tail = exp_minus_abs(z)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
-    negative = alpha * _sigmoid_power(z, sig_pos, gamma) * (
-        gamma * sig_neg * softplus_pos + sig_pos)
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (
+        np.array(gamma) * sig_neg * softplus_pos + sig_pos)
     return np.where(q > 0, q * logit_residual(q, sig_pos, sig_neg), negative)
 
 
