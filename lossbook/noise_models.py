@@ -71,6 +71,23 @@ def _rate_and_ratio(y, y_hat, log_input, eps):
     return ((s_hi - safe_y) + s_lo) / safe_y, s_hi, s_lo
 
 
+def _subtract_eps(deviance_part, y, y_hat, s_hi, s_lo, eps):
+    """y (t - 1 - log t) - eps with t = (y_hat + eps) / y, i.e. (y_hat - y) - y log t.
+
+    The first form cancels when eps is comparable to y (t - 1 - log t) (a large eps); the
+    second when y_hat - y and y log t nearly agree (t near 1). The rounding error of the
+    first is about an ulp of deviance_part + eps; of the second, with y_hat - y exact
+    (two_sum), about an ulp of |y_hat - y| + y (|log t| + 1), the 1 for the rounding of
+    s / y inside the log. Each element takes the form with the smaller error.
+    """
+    log_t = np.log(s_hi / y) + s_lo / s_hi
+    diff_hi, diff_lo = two_sum(y_hat, -y)
+    second = np.abs(diff_hi) + y * (np.abs(log_t) + 1.0) < deviance_part + eps
+    if not np.any(second):
+        return deviance_part - eps
+    return np.where(second, (diff_hi - y * log_t) + diff_lo, deviance_part - eps)
+
+
 def _poisson_nll_grad(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
     """d/dy_pred: exp(y_pred) - y (log_input) or 1 - y / (y_pred + eps)."""
     y, y_hat, log_input, full, eps = _poisson_inputs(y_true, y_pred, log_input, full, eps)
@@ -156,7 +173,7 @@ def poisson_nll_loss(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
     else:
         s_hi, s_lo = two_sum(y_hat, eps)
         near = np.abs(s_hi - 1.0) < 0.5
-        log_rate = np.where(near, np.log1p((s_hi - 1.0) + s_lo),
+        log_rate = np.where(near, np.log1p(np.where(near, (s_hi - 1.0) + s_lo, 0.0)),
                             np.log(np.where(near, 1.0, s_hi)) + s_lo / s_hi)
         out = y_hat - y * log_rate
     if full:
@@ -171,7 +188,10 @@ def poisson_nll_loss(y_true, y_pred, *, log_input=True, full=False, eps=1e-8):
         far_log = np.where(usable_ratio, np.log(np.where(usable_ratio, ratio, 1.0)),
                            (pb if log_input else np.log(s_hi)) - np.log(yb))
         gap = np.where(usable, d - far_log, gap)
-        out[big] = yb * gap + (0.5 * np.log(yb) + _HALF_LOG_2PI) - (0.0 if log_input else eps)
+        deviance_part = yb * gap
+        if not log_input and eps > 0.0:
+            deviance_part = _subtract_eps(deviance_part, yb, pb, s_hi, s_lo, eps)
+        out[big] = deviance_part + (0.5 * np.log(yb) + _HALF_LOG_2PI)
     return out
 
 

@@ -321,7 +321,8 @@ class _Barron:
                 return (self.x + self.x_lo) * (np.exp(-0.5 * self.sq) * (1.0 - 0.5 * self.sq_lo)
                                                ) / self.scale
         with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-            moderate = (self.x + self.x_lo) * (self.power() / (self.one_t + self.one_t_lo))
+            # x / t first: for alpha < 0, P / t alone underflows while x P / t is a normal double.
+            moderate = ((self.x + self.x_lo) / (self.one_t + self.one_t_lo)) * self.power()
             if self.huge is None:
                 return moderate / self.scale
             # huge |x|: x P / t = sign(x) sqrt(b) u^(alpha - 1)

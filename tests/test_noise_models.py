@@ -355,10 +355,6 @@ def test_poisson_nll_on_rates_eps_at_the_edges_against_pytorch_formula(eps, full
                           rtol=1e-14, dps=50, step=1e-20, reference=poisson_nll_reference)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook defect: poisson_nll_loss(log_input=False, full=True) forms y * (rate / y - 1) "
-    "with rate = y_pred + eps and then subtracts eps, which cancels for a large eps "
-    "(relative error 6e-13 at eps = 1e6, 1.5e-8 at eps = 1e10)"))
 @pytest.mark.parametrize("eps", [1e6, 1e10])
 def test_poisson_nll_on_rates_full_with_a_large_eps_against_pytorch_formula(eps):
     y = np.array([2.0, 3.0, 17.0])
@@ -374,10 +370,6 @@ def test_crps_grad_of_a_far_miss_emits_no_warning():
     assert d_mu[0] == 1.0 and np.isclose(d_sigma[0], -1 / np.sqrt(np.pi), rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook defect: poisson_nll_loss(log_input=False) evaluates log1p(rate - 1) for every "
-    "element before np.where discards it, so a rate far below 1 (1e-200 with eps = 0) emits "
-    "a divide-by-zero RuntimeWarning although the loss is finite"))
 def test_poisson_nll_of_a_tiny_rate_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

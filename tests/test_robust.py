@@ -174,11 +174,6 @@ def test_general_robust_loss_against_mpmath(a):
             assert _rel_err(grads[k], _barron_slope(x, a)) <= RTOL, (a, x, grads[k])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook defect: _Barron.grad forms x * (P / (1 + t)); for alpha < 0 and |x| between "
-    "about 1e40 and _DD_LIMIT = 1e140 the quotient P / (1 + t) underflows although the true "
-    "gradient x P / (1 + t) is a normal double (0.0 at x = 1e70, alpha = -3, instead of "
-    "5.6e-279). Fix: (x / (1 + t)) * P."))
 @pytest.mark.parametrize(("a", "x"), [(-3.0, 1e70), (-4.0, -1e57), (-5.4, 1e43)])
 def test_general_robust_loss_grad_does_not_underflow_early(a, x):
     """A saturated Barron loss (alpha < 0, huge |x|): the gradient, ~ |x|^(alpha - 1), is
