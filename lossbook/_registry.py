@@ -210,13 +210,11 @@ def _are_private(grads, args, params):
     return len(grads) == 1 or len({id(g) for g in grads}) == len(grads)
 
 
-def _mean_gradient(g, private, count, weights):
-    """Gradient ``g`` of the summed loss -> of the "mean": ``g / count``, or ``g`` times
-    the loss's own ``weights`` (one per per-element value, broadcast over the rest of
-    ``g``'s axes); in place when ``private`` (see :func:`_are_private`)."""
-    if weights is None:
-        return np.divide(g, count, out=g) if private else g / count
-    own_shape = weights.shape == g.shape[: weights.ndim]  # the product has g's shape
+def _weighted(g, weights, private):
+    """Gradient ``g`` of the summed loss times the loss's own mean ``weights`` (one per
+    per-element value, broadcast over ``g``'s remaining axes); in place when ``private``
+    (see :func:`_are_private`) and the product has ``g``'s shape."""
+    own_shape = weights.shape == g.shape[: weights.ndim]
     weights = weights.reshape(weights.shape + (1,) * (g.ndim - weights.ndim))
     return np.multiply(g, weights, out=g) if private and own_shape else g * weights
 
@@ -342,6 +340,7 @@ def register_loss(
             mean_weights=mean_weights,
         )
         single = n_differentiable == 1
+        scalar_elements = info.element_ndim == 0  # one value per entry: the count is the size
 
         @functools.wraps(body)
         def loss(*args, reduction=default_reduction, **params):
@@ -366,13 +365,17 @@ def register_loss(
             if reduction == "sum":
                 return result
             grads = (result,) if single else result
-            count = weights = None
-            if mean_weights is None:
-                count = float(element_count(info, grads[0].shape))  # exact: count < 2**53
-            else:
-                weights = np.asarray(mean_weights(*args, **params), dtype=np.float64)
             private = _are_private(grads, args, params)
-            scaled = tuple(_mean_gradient(g, private, count, weights) for g in grads)
+            if mean_weights is None:
+                # float: exact (count < 2**53), and numpy divides by a float faster
+                count = float(grads[0].size if scalar_elements
+                              else element_count(info, grads[0].shape))
+                if single:
+                    return np.divide(result, count, out=result) if private else result / count
+                return tuple(np.divide(g, count, out=g) if private else g / count
+                             for g in grads)
+            weights = np.asarray(mean_weights(*args, **params), dtype=np.float64)
+            scaled = tuple(_weighted(g, weights, private) for g in grads)
             return scaled[0] if single else scaled
 
         loss.__signature__ = _with_reduction(inspect.signature(body), default_reduction)

@@ -8,10 +8,41 @@ the argument and what was expected.
 import math
 import numbers
 import operator
+import threading
 
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _all_finite(arr):
+    """Whether every entry of ``arr`` is finite (two numpy calls, and no floating-point
+    warning, whatever the entries: unlike a sum, which overflows or meets inf - inf)."""
+    return np.logical_and.reduce(np.isfinite(arr), axis=None)
+
+
+def _residual_and_finite(y_true, y_pred, out=None):
+    """``y_pred - y_true`` and whether all its entries are finite, with one reduction.
+
+    An entry of the residual is finite only where both inputs are, and a finite sum of
+    the residual certifies every entry (a NaN or an infinity makes every partial sum it
+    enters NaN or infinite for good). A sum that is not finite may also come from finite
+    inputs (an overflow): callers then fall back to the exact checks, which raise the
+    precise error or pass. The floating-point warnings of this test (inf - inf, an
+    overflowing sum) are silenced; the fallback recomputes what it returns, warnings
+    and all.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        residual = np.subtract(y_pred, y_true, out=out)
+        return residual, math.isfinite(np.add.reduce(residual, axis=None))
+
+
+def _is_float64_array(x):
+    """The common case every check takes first: a float64 ndarray, used as it is."""
+    return type(x) is np.ndarray and x.dtype == _FLOAT64
 
 
 def as_float_array(x, name):
@@ -21,7 +52,9 @@ def as_float_array(x, name):
     not real-valued (strings, objects, complex numbers) raises ``TypeError``.
     A float64 array is returned as it is (no copy).
     """
-    if type(x) is np.ndarray and x.dtype == np.float64:
+    if _is_float64_array(x) and x.size and _all_finite(x):
+        return x  # the common path
+    if _is_float64_array(x):
         arr = x
     else:
         try:
@@ -54,12 +87,103 @@ def check_same_shape(y_true, y_pred, names=("y_true", "y_pred")):
         )
 
 
+def _is_plain_pair(y_true, y_pred):
+    """Two non-empty float64 arrays of one shape: the pairs the fast paths take."""
+    return (_is_float64_array(y_true) and _is_float64_array(y_pred)
+            and y_true.shape == y_pred.shape and y_true.size)
+
+
 def check_pair(y_true, y_pred, names=("y_true", "y_pred")):
     """Validate a target/prediction pair of equal shape; return float64 arrays."""
+    if _is_plain_pair(y_true, y_pred) and _all_finite(y_true) and _all_finite(y_pred):
+        return y_true, y_pred
+    # Anything else, in the order that decides which error is raised first.
     y_true = as_float_array(y_true, names[0])
     y_pred = as_float_array(y_pred, names[1])
     check_same_shape(y_true, y_pred, names)
     return y_true, y_pred
+
+
+#: Elements per block of a blocked elementwise pass: 32768 float64 are 256 KiB, so a block
+#: and its scratch arrays stay in a core's L2 cache (1 MiB on the 2-core benchmark machine).
+BLOCK = 32768
+_SMALL = BLOCK // 8  # up to this size, one pass with fresh temporaries is cheaper
+
+# Per-thread scratch blocks, reused from call to call: a fresh temporary of a block's size is
+# not free either (malloc may hand it back to the system on free and fault it in again on
+# the next call). They hold intermediate results only, never anything a caller receives.
+_scratch = threading.local()
+
+
+def _scratch_blocks(count):
+    blocks = getattr(_scratch, "blocks", [])
+    if len(blocks) < count:
+        blocks = _scratch.blocks = blocks + [np.empty(BLOCK) for _ in range(count - len(blocks))]
+    return blocks[:count]
+
+
+def residual_map(y_true, y_pred, transform, scratch=0, names=("y_true", "y_pred")):
+    """Validated ``transform(y_pred - y_true, *scratch)``: elementwise losses of a residual.
+
+    ``transform(r, *scratch)`` receives a fresh array of residuals, which it may
+    overwrite, and ``scratch`` arrays of the same shape for intermediate results; it
+    returns one value per entry, in ``r``, in a scratch array or in a fresh array. Large
+    C-contiguous inputs are done one :data:`BLOCK` at a time into a single output array,
+    with scratch blocks reused from call to call (never returned: a block's values are
+    copied into the output): on 1e6 entries every full-size temporary costs about as
+    much as the arithmetic, while the blocks stay in the cache. Smaller inputs get fresh
+    scratch arrays. Values are those of the plain whole-array route, bit for bit, and so
+    is the output's layout; a 0-d input gives a numpy scalar, as numpy's arithmetic on
+    0-d arrays does. Validation is :func:`checked_residual`'s, one finite sum per block;
+    at the first block that fails it, the whole array takes the plain route.
+    """
+    if _is_plain_pair(y_true, y_pred):
+        if y_true.size <= _SMALL or not (y_true.flags.c_contiguous
+                                         and y_pred.flags.c_contiguous):
+            residual, finite = _residual_and_finite(y_true, y_pred)
+            if finite and type(residual) is np.ndarray:
+                return transform(residual, *[np.empty_like(residual) for _ in range(scratch)])
+        elif (out := _blockwise_residual_map(y_true, y_pred, transform, scratch)) is not None:
+            return out
+    residual = checked_residual(y_true, y_pred, names)
+    if type(residual) is np.ndarray:
+        return transform(residual, *[np.empty_like(residual) for _ in range(scratch)])
+    # 0-d inputs: numpy's arithmetic gives a scalar, which has no memory to write into.
+    residual = np.array(residual)
+    return transform(residual, *[np.empty_like(residual) for _ in range(scratch)])[()]
+
+
+def _blockwise_residual_map(y_true, y_pred, transform, scratch):
+    """:func:`residual_map` of C-contiguous float64 inputs, one block at a time; ``None``
+    when a block fails validation (the caller then takes the plain route)."""
+    buffers = _scratch_blocks(scratch)
+    out = np.empty(y_true.shape)
+    flat_out, flat_true, flat_pred = out.reshape(-1), y_true.reshape(-1), y_pred.reshape(-1)
+    for start in range(0, flat_out.size, BLOCK):
+        stop = start + BLOCK
+        block, finite = _residual_and_finite(flat_true[start:stop], flat_pred[start:stop],
+                                             out=flat_out[start:stop])
+        if not finite:
+            return None
+        values = transform(block, *[buffer[: block.size] for buffer in buffers])
+        if values is not block:
+            block[...] = values
+    return out
+
+
+def checked_residual(y_true, y_pred, names=("y_true", "y_pred")):
+    """The residual ``y_pred - y_true`` of a pair that :func:`check_pair` accepts.
+
+    A fresh float64 array (callers may overwrite it). One reduction validates both
+    inputs (see :func:`_residual_and_finite`); otherwise :func:`check_pair` raises the
+    precise error (or passes, when only the sum overflowed).
+    """
+    if _is_plain_pair(y_true, y_pred):
+        residual, finite = _residual_and_finite(y_true, y_pred)
+        if finite:
+            return residual
+    y_true, y_pred = check_pair(y_true, y_pred, names)
+    return y_pred - y_true
 
 
 def check_probabilities(p, name):
