@@ -18,7 +18,7 @@ REDUCTIONS = ("mean", "sum", "none")
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _all_finite(arr):
+def all_finite(arr):
     """Whether every entry of ``arr`` is finite (two numpy calls, and no floating-point
     warning, whatever the entries: unlike a sum, which overflows or meets inf - inf)."""
     return np.logical_and.reduce(np.isfinite(arr), axis=None)
@@ -52,7 +52,7 @@ def as_float_array(x, name):
     not real-valued (strings, objects, complex numbers) raises ``TypeError``.
     A float64 array is returned as it is (no copy).
     """
-    if _is_float64_array(x) and x.size and _all_finite(x):
+    if _is_float64_array(x) and x.size and all_finite(x):
         return x  # the common path
     if _is_float64_array(x):
         arr = x
@@ -87,7 +87,7 @@ def check_same_shape(y_true, y_pred, names=("y_true", "y_pred")):
         )
 
 
-def _is_plain_pair(y_true, y_pred):
+def is_plain_pair(y_true, y_pred):
     """Two non-empty float64 arrays of one shape: the pairs the fast paths take."""
     return (_is_float64_array(y_true) and _is_float64_array(y_pred)
             and y_true.shape == y_pred.shape and y_true.size)
@@ -95,7 +95,7 @@ def _is_plain_pair(y_true, y_pred):
 
 def check_pair(y_true, y_pred, names=("y_true", "y_pred")):
     """Validate a target/prediction pair of equal shape; return float64 arrays."""
-    if _is_plain_pair(y_true, y_pred) and _all_finite(y_true) and _all_finite(y_pred):
+    if is_plain_pair(y_true, y_pred) and all_finite(y_true) and all_finite(y_pred):
         return y_true, y_pred
     # Anything else, in the order that decides which error is raised first.
     y_true = as_float_array(y_true, names[0])
@@ -137,7 +137,7 @@ def residual_map(y_true, y_pred, transform, scratch=0, names=("y_true", "y_pred"
     0-d arrays does. Validation is :func:`checked_residual`'s, one finite sum per block;
     at the first block that fails it, the whole array takes the plain route.
     """
-    if _is_plain_pair(y_true, y_pred):
+    if is_plain_pair(y_true, y_pred):
         if y_true.size <= _SMALL or not (y_true.flags.c_contiguous
                                          and y_pred.flags.c_contiguous):
             residual, finite = _residual_and_finite(y_true, y_pred)
@@ -178,7 +178,7 @@ def checked_residual(y_true, y_pred, names=("y_true", "y_pred")):
     inputs (see :func:`_residual_and_finite`); otherwise :func:`check_pair` raises the
     precise error (or passes, when only the sum overflowed).
     """
-    if _is_plain_pair(y_true, y_pred):
+    if is_plain_pair(y_true, y_pred):
         residual, finite = _residual_and_finite(y_true, y_pred)
         if finite:
             return residual
@@ -186,9 +186,24 @@ def checked_residual(y_true, y_pred, names=("y_true", "y_pred")):
     return y_pred - y_true
 
 
+def _outside(x, low, high):
+    """Whether an entry of the array ``x`` lies below ``low`` or above ``high``; NaN is
+    neither (fmin and fmax skip it, as elementwise comparisons do). Two reductions and no
+    temporary, rather than ``np.any((x < low) | (x > high))``."""
+    return x.size > 0 and (np.fmin.reduce(x, axis=None) < low
+                           or np.fmax.reduce(x, axis=None) > high)
+
+
+def in_unit_interval(x):
+    """Whether every entry of the float64 array ``x`` lies in [0, 1]; NaN does not (so a
+    true answer also certifies that ``x`` is finite). Two reductions."""
+    return np.minimum.reduce(x, axis=None) >= 0.0 and np.maximum.reduce(x, axis=None) <= 1.0
+
+
 def check_probabilities(p, name):
     """Raise unless every entry of ``p`` lies in [0, 1]."""
-    if np.any((p < 0) | (p > 1)):
+    outside = _outside(p, 0, 1) if type(p) is np.ndarray else np.any((p < 0) | (p > 1))
+    if outside:
         raise ValueError(f"{name} must contain probabilities in [0, 1]")
     return p
 
@@ -196,8 +211,8 @@ def check_probabilities(p, name):
 def check_distribution(p, name, atol=1e-6):
     """Raise unless ``p`` holds probability vectors along its last axis."""
     check_probabilities(p, name)
-    sums = p.sum(axis=-1)
-    if np.any(np.abs(sums - 1.0) > atol):
+    sums = np.add.reduce(p, axis=-1)
+    if sums.size and np.fmax.reduce(np.abs(sums - 1.0), axis=None) > atol:
         worst = sums.flat[np.argmax(np.abs(sums - 1.0))]
         raise ValueError(
             f"{name} must sum to 1 along the last axis (tolerance {atol:g}); "

@@ -14,6 +14,8 @@ and ``epsilon`` and ``w_pos`` are the symbols of ``label_smoothing`` and
 ``pos_weight``. The focal losses are in :mod:`lossbook.detection`.
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -26,6 +28,8 @@ from ._validation import (
     check_probabilities,
     check_scalar,
     check_signed_labels,
+    in_unit_interval,
+    is_plain_pair,
 )
 from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
     bce_logits_values,
@@ -34,10 +38,12 @@ from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
     log_sigmoid,
     log_softmax,
     logit_residual,
+    row_starts,
     sigmoid,
     sigmoid_pair,
     softmax,
     softmax_parts,
+    softmax_terms,
     symbolic_sigmoid,
     targets_and_logits,
 )
@@ -90,14 +96,22 @@ def class_symbols(k):
 
 
 def _bce_inputs(y_true, p):
+    """Validated targets and probabilities, and the smallest and largest probability
+    (``None`` when unknown): the common case takes four reductions."""
+    if is_plain_pair(y_true, p) and in_unit_interval(y_true):
+        low, high = np.minimum.reduce(p, axis=None), np.maximum.reduce(p, axis=None)
+        if low >= 0.0 and high <= 1.0:  # NaN fails both
+            return y_true, p, low, high
     y, p = check_pair(y_true, p, names=("y_true", "p (y_pred)"))
     check_probabilities(y, "y_true")
     check_probabilities(p, "p (y_pred)")
-    return y, p
+    return y, p, None, None
 
 
-def _clamped_logs(p):
+def _clamped_logs(p, low, high):
     """max(log p, -100) and max(log(1 - p), -100), with log(0) = -inf clamped too."""
+    if low is not None and 0.0 < low and high < 1.0:  # no log(0): errstate costs a call
+        return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
     with np.errstate(divide="ignore"):
         return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
 
@@ -108,7 +122,9 @@ def _bce_grad(y_true, p):
     Exact derivative of the clamped loss: :math:`(p - y) / (p(1-p))` where
     neither log is clamped; a clamped term is constant, so it contributes 0.
     """
-    y, p = _bce_inputs(y_true, p)
+    y, p, low, high = _bce_inputs(y_true, p)
+    if low is not None and _P_CLAMPED_BELOW < low and high < 1.0:
+        return (p - y) / (p * (1.0 - p))  # no logarithm clamped: the general formula below
     log_p_free = p > _P_CLAMPED_BELOW
     log_q_free = p < 1.0
     # A clamped term is constant; at least one term is free, since p cannot be
@@ -194,8 +210,8 @@ def binary_cross_entropy(y_true, p):
     >>> binary_cross_entropy.grad([1.0, 0.0], [0.8, 0.4])
     array([-1.25      ,  1.66666667])
     """
-    y, p = _bce_inputs(y_true, p)
-    log_p, log_q = _clamped_logs(p)
+    y, p, low, high = _bce_inputs(y_true, p)
+    log_p, log_q = _clamped_logs(p, low, high)
     return -(y * log_p + (1.0 - y) * log_q)
 
 
@@ -316,6 +332,57 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
 # --------------------------------------------------------------------------
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+_HALF_MAX = float(np.finfo(np.float64).max) / 2
+
+
+def _finite_with_finite_spread(z):
+    """Whether ``z`` is finite and ``max z - min z`` is too: the extremes on a large array;
+    on a small one, the cheaper ``max |z| < max float / 2`` (a little stricter)."""
+    if z.size > 4096:
+        return math.isfinite(float(np.maximum.reduce(z, axis=None))
+                             - float(np.minimum.reduce(z, axis=None)))
+    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
+
+
+def _class_index_case(y_true, logits, label_smoothing):
+    """The common case of :func:`cross_entropy`: valid C-contiguous logits ``(n, k)``,
+    valid class indices ``(n,)`` and no label smoothing. Returns ``(logits, flat index
+    of each row's first entry, flat index of its target entry)``, or ``None`` for every
+    other case (which :func:`_cross_entropy_inputs` validates, raising its errors in its
+    order).
+
+    The logits' extremes certify them finite and bound their spread: no ``max z - z``
+    overflows, so every non-target entry of a one-hot target row contributes exactly 0
+    and the target entry alone is the loss (as in the general route, to the bit).
+    """
+    z = logits
+    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim == 2 and z.size
+            and z.flags.c_contiguous and type(y_true) is np.ndarray):
+        return None
+    n, k = z.shape
+    if not (y_true.shape == (n,) and _finite_with_finite_spread(z)):
+        return None
+    if y_true.dtype.kind in "iu":
+        # one reduction: as unsigned integers, negative indices are the largest
+        if not np.maximum.reduce(y_true.view(_UNSIGNED[y_true.itemsize])) < k:
+            return None
+        index = y_true.astype(np.intp, copy=False)
+    elif y_true.dtype == np.float64:
+        if not (0.0 <= np.minimum.reduce(y_true) and np.maximum.reduce(y_true) < k):
+            return None
+        index = y_true.astype(np.intp)
+        if not np.logical_and.reduce(index == y_true):  # integral values
+            return None
+    else:
+        return None
+    # Validated like the general route, after the arrays: its error, if any, is the same.
+    if check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
+        return None
+    starts = row_starts(z)
+    return z, starts, starts + index
+
+
 def _cross_entropy_inputs(y_true, logits, label_smoothing):
     """Validate; return the logits and the (smoothed) target distributions, both (n, k)."""
     z = as_float_array(logits, "logits")
@@ -349,6 +416,9 @@ def _cross_entropy_inputs(y_true, logits, label_smoothing):
 def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     r"""Gradient of the sum-reduced :func:`cross_entropy` with respect to the logits:
     :math:`\operatorname{softmax}(z)\sum_j t_j - t`."""
+    common = _class_index_case(y_true, logits, label_smoothing)
+    if common is not None:
+        return _cross_entropy_index_grad(*common)
     target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
     top, _, e, rest = softmax_parts(z)
     # S - e_j = sum of e over the other entries: ``rest`` for the top entry; for
@@ -357,6 +427,19 @@ def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     # softmax_j * T - t_j = (e_j * (T - t_j) - t_j * (S - e_j)) / S: two
     # non-negative products, each complement computed without cancellation.
     return (e * complement_sums(target) - target * others) / (1.0 + rest)
+
+
+def _cross_entropy_index_grad(z, starts, target_indices):
+    """The general gradient below for one-hot targets: ``e_j / S`` off the target, and
+    ``(0 - (S - e_t)) / S`` at the target ``t``, the same operations on the same numbers
+    (each product with a 0 or a 1 of the one-hot row is exact)."""
+    top_indices, _, e, rest = softmax_terms(z, starts)
+    rest, flat = rest.reshape(-1), e.reshape(-1)
+    total = 1.0 + rest
+    others = np.where(target_indices == top_indices, rest, total - flat[target_indices])
+    np.divide(e, total.reshape(-1, 1), out=e)
+    flat[target_indices] = np.subtract(0.0, others) / total
+    return e
 
 
 def _cross_entropy_symbolic(k=3, smoothed=False):
@@ -450,6 +533,13 @@ def cross_entropy(y_true, logits, *, label_smoothing=0.0):
     >>> cross_entropy.grad([0], [[0.0, 0.0]])  # softmax - one-hot
     array([[-0.5,  0.5]])
     """
+    common = _class_index_case(y_true, logits, label_smoothing)
+    if common is not None:
+        # One-hot targets: the sum below is its target entry, to the bit.
+        z, starts, target_indices = common
+        _, top_value, _, rest = softmax_terms(z, starts)
+        return (top_value.reshape(-1) - z.reshape(-1)[target_indices]) + np.log1p(
+            rest.reshape(-1))
     target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
     _, top_value, _, rest = softmax_parts(z)
     neg_log_softmax = (top_value - z) + np.log1p(rest)
