@@ -30,6 +30,7 @@ from ._validation import (
     check_signed_labels,
     in_unit_interval,
     is_plain_pair,
+    map_blocks,
 )
 from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
     bce_logits_values,
@@ -242,7 +243,17 @@ def _bce_logits_grad(y_true, logits, *, pos_weight=None):
     r"""Gradient of the sum-reduced :func:`binary_cross_entropy_with_logits`:
     :math:`(1-y)\sigma(z) - w_+ y\,\sigma(-z)` (:math:`\sigma(z) - y` when :math:`w_+ = 1`)."""
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
+    if type(weight) is float:
+        return map_blocks(_bce_logits_residual, y, z)
     return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)), weight)
+
+
+def _bce_logits_residual(y, z):
+    return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
+
+
+def _bce_logits_values(y, z):
+    return bce_logits_values(y, z, exp_minus_abs(z))
 
 
 def _bce_logits_symbolic(weighted=False):
@@ -324,6 +335,8 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
     array([-4.24835426e-18,  5.00000000e-01])
     """
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
+    if type(weight) is float:  # no pos_weight: elementwise, blocked on large inputs
+        return map_blocks(_bce_logits_values, y, z)
     return bce_logits_values(y, z, exp_minus_abs(z), weight)
 
 
