@@ -202,7 +202,8 @@ def _smooth_l1_grad(y_true, y_pred, *, beta=1.0):
     beta = _positive(beta, "beta")
 
     def clip_over_beta(r):
-        return np.divide(_clip(r, -beta, beta, out=r), beta, out=r)
+        _clip(r, -beta, beta, out=r)
+        return r if beta == 1.0 else np.divide(r, beta, out=r)  # x / 1 is x: a pass less
 
     return residual_map(y_true, y_pred, clip_over_beta)
 
@@ -278,8 +279,11 @@ def smooth_l1(y_true, y_pred, *, beta=1.0):
         _clip(abs_r, 0.0, beta, out=clipped)  # min(|r|, beta): |r| >= 0 already
         np.subtract(abs_r, np.multiply(clipped, 0.5, out=scratch), out=r)
         # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
-        # factor a <= beta first keeps tiny and huge beta free of under/overflow.
-        return np.multiply(np.divide(clipped, beta, out=scratch), r, out=r)
+        # factor a <= beta first keeps tiny and huge beta free of under/overflow
+        # (and a / 1 is a: a pass less for the default).
+        if beta != 1.0:
+            clipped = np.divide(clipped, beta, out=scratch)
+        return np.multiply(clipped, r, out=r)
 
     return residual_map(y_true, y_pred, smooth_l1_in_place, scratch=2)
 
