@@ -142,6 +142,8 @@ def residual_map(y_true, y_pred, transform, scratch=0, names=("y_true", "y_pred"
                                          and y_pred.flags.c_contiguous):
             residual, finite = _residual_and_finite(y_true, y_pred)
             if finite and type(residual) is np.ndarray:
+                if scratch == 0:
+                    return transform(residual)
                 return transform(residual, *[np.empty_like(residual) for _ in range(scratch)])
         elif (out := _blockwise_residual_map(y_true, y_pred, transform, scratch)) is not None:
             return out

@@ -45,6 +45,15 @@ def _as_array(values):
     return values if type(values) is np.ndarray else np.array(values)
 
 
+def _cap(x, bound, out):
+    """``min(x, bound)`` into ``out`` for ``x >= 0``, the same bits either way: clipping
+    to [0, bound] is the faster loop on a large block, np.minimum the cheaper call on a
+    small array."""
+    if x.size > 1024:
+        return np.clip(x, 0.0, bound, out=out)
+    return np.minimum(x, bound, out=out)
+
+
 def _clip(x, low, high, out):
     """``clip(x, low, high)`` into ``out``, the same bits either way: np.clip is the faster
     loop on a large block, maximum and minimum the cheaper call on a small array."""
@@ -69,7 +78,7 @@ def _huber_in_place(r, delta, clipped, half):
     squares a residual that lies outside (no overflow for huge residuals).
     """
     abs_r = np.abs(r, out=r)
-    _clip(abs_r, 0.0, delta, out=clipped)  # min(|r|, delta): |r| >= 0 already
+    _cap(abs_r, delta, out=clipped)
     np.subtract(abs_r, np.multiply(clipped, 0.5, out=half), out=r)
     return np.multiply(r, clipped, out=r)
 
@@ -276,7 +285,7 @@ def smooth_l1(y_true, y_pred, *, beta=1.0):
 
     def smooth_l1_in_place(r, clipped, scratch):
         abs_r = np.abs(r, out=r)
-        _clip(abs_r, 0.0, beta, out=clipped)  # min(|r|, beta): |r| >= 0 already
+        _cap(abs_r, beta, out=clipped)
         np.subtract(abs_r, np.multiply(clipped, 0.5, out=scratch), out=r)
         # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
         # factor a <= beta first keeps tiny and huge beta free of under/overflow
@@ -362,7 +371,8 @@ def huber(y_true, y_pred, *, delta=1.0):
     array([ 0.5, -2. ])
     """
     delta = _positive(delta, "delta")
-    return residual_map(y_true, y_pred, lambda r, *scratch: _huber_in_place(r, delta, *scratch),
+    return residual_map(y_true, y_pred,
+                        lambda r, clipped, half: _huber_in_place(r, delta, clipped, half),
                         scratch=2)
 
 
