@@ -221,6 +221,26 @@ def in_unit_interval(x):
     return np.minimum.reduce(x, axis=None) >= 0.0 and np.maximum.reduce(x, axis=None) <= 1.0
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
+def plain_class_indices(y, k):
+    """``y`` as ``intp`` class indices when it certainly holds integers in [0, k) (an
+    integer or float64 array: one or two reductions), else ``None``: the caller's general
+    checks then decide, and raise their own errors."""
+    if type(y) is not np.ndarray or y.size == 0:
+        return None
+    if y.dtype.kind in "iu":  # as unsigned integers, negative indices are the largest
+        valid = np.maximum.reduce(y.view(_UNSIGNED[y.itemsize]), axis=None) < k
+        return y.astype(np.intp, copy=False) if valid else None
+    if y.dtype == _FLOAT64 and (0.0 <= np.minimum.reduce(y, axis=None)
+                                and np.maximum.reduce(y, axis=None) < k):  # NaN fails
+        index = y.astype(np.intp)
+        if np.logical_and.reduce(index == y, axis=None):  # integral values
+            return index
+    return None
+
+
 def check_probabilities(p, name):
     """Raise unless every entry of ``p`` lies in [0, 1]."""
     outside = _outside(p, 0, 1) if type(p) is np.ndarray else np.any((p < 0) | (p > 1))

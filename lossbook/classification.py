@@ -14,8 +14,6 @@ and ``epsilon`` and ``w_pos`` are the symbols of ``label_smoothing`` and
 ``pos_weight``. The focal losses are in :mod:`lossbook.detection`.
 """
 
-import math
-
 import numpy as np
 import sympy as sp
 
@@ -31,20 +29,25 @@ from ._validation import (
     in_unit_interval,
     is_plain_pair,
     map_blocks,
+    plain_class_indices,
 )
 from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
+    bce_logits_grad,
+    bce_logits_loss,
     bce_logits_values,
     complement_sums,
     exp_minus_abs,
+    finite_spread,
     log_sigmoid,
     log_softmax,
     logit_residual,
+    one_hot_cross_entropy,
+    one_hot_cross_entropy_grad,
     row_starts,
     sigmoid,
     sigmoid_pair,
     softmax,
     softmax_parts,
-    softmax_terms,
     symbolic_sigmoid,
     targets_and_logits,
 )
@@ -243,17 +246,9 @@ def _bce_logits_grad(y_true, logits, *, pos_weight=None):
     r"""Gradient of the sum-reduced :func:`binary_cross_entropy_with_logits`:
     :math:`(1-y)\sigma(z) - w_+ y\,\sigma(-z)` (:math:`\sigma(z) - y` when :math:`w_+ = 1`)."""
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
-    if type(weight) is float:
-        return map_blocks(_bce_logits_residual, y, z)
+    if type(weight) is float:  # no pos_weight: elementwise, blocked on large inputs
+        return map_blocks(bce_logits_grad, y, z)
     return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)), weight)
-
-
-def _bce_logits_residual(y, z):
-    return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
-
-
-def _bce_logits_values(y, z):
-    return bce_logits_values(y, z, exp_minus_abs(z))
 
 
 def _bce_logits_symbolic(weighted=False):
@@ -336,7 +331,7 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
     """
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
     if type(weight) is float:  # no pos_weight: elementwise, blocked on large inputs
-        return map_blocks(_bce_logits_values, y, z)
+        return map_blocks(bce_logits_loss, y, z)
     return bce_logits_values(y, z, exp_minus_abs(z), weight)
 
 
@@ -345,52 +340,20 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
 # --------------------------------------------------------------------------
 
 
-_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
-_HALF_MAX = float(np.finfo(np.float64).max) / 2
-
-
-def _finite_with_finite_spread(z):
-    """Whether ``z`` is finite and ``max z - min z`` is too: the extremes on a large array;
-    on a small one, the cheaper ``max |z| < max float / 2`` (a little stricter)."""
-    if z.size > 4096:
-        return math.isfinite(float(np.maximum.reduce(z, axis=None))
-                             - float(np.minimum.reduce(z, axis=None)))
-    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
-
-
 def _class_index_case(y_true, logits, label_smoothing):
-    """The common case of :func:`cross_entropy`: valid C-contiguous logits ``(n, k)``,
-    valid class indices ``(n,)`` and no label smoothing. Returns ``(logits, flat index
-    of each row's first entry, flat index of its target entry)``, or ``None`` for every
-    other case (which :func:`_cross_entropy_inputs` validates, raising its errors in its
-    order).
-
-    The logits' extremes certify them finite and bound their spread: no ``max z - z``
-    overflows, so every non-target entry of a one-hot target row contributes exactly 0
-    and the target entry alone is the loss (as in the general route, to the bit).
-    """
+    """The common case of :func:`cross_entropy`: C-contiguous logits ``(n, k)`` with a
+    finite spread, class indices ``(n,)`` and no label smoothing. Returns ``(logits,
+    row_starts(logits), flat index of each row's target)`` for
+    ``lossbook.logits.one_hot_cross_entropy``, or ``None`` for every other case, which
+    :func:`_cross_entropy_inputs` validates (raising its errors in its order)."""
     z = logits
     if not (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim == 2 and z.size
-            and z.flags.c_contiguous and type(y_true) is np.ndarray):
+            and z.flags.c_contiguous and type(y_true) is np.ndarray
+            and y_true.shape == z.shape[:1] and finite_spread(z)):
         return None
-    n, k = z.shape
-    if not (y_true.shape == (n,) and _finite_with_finite_spread(z)):
-        return None
-    if y_true.dtype.kind in "iu":
-        # one reduction: as unsigned integers, negative indices are the largest
-        if not np.maximum.reduce(y_true.view(_UNSIGNED[y_true.itemsize])) < k:
-            return None
-        index = y_true.astype(np.intp, copy=False)
-    elif y_true.dtype == np.float64:
-        if not (0.0 <= np.minimum.reduce(y_true) and np.maximum.reduce(y_true) < k):
-            return None
-        index = y_true.astype(np.intp)
-        if not np.logical_and.reduce(index == y_true):  # integral values
-            return None
-    else:
-        return None
-    # Validated like the general route, after the arrays: its error, if any, is the same.
-    if check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
+    index = plain_class_indices(y_true, z.shape[1])
+    # label_smoothing checked as the general route does, after the arrays: same error
+    if index is None or check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
         return None
     starts = row_starts(z)
     return z, starts, starts + index
@@ -431,7 +394,7 @@ def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     :math:`\operatorname{softmax}(z)\sum_j t_j - t`."""
     common = _class_index_case(y_true, logits, label_smoothing)
     if common is not None:
-        return _cross_entropy_index_grad(*common)
+        return one_hot_cross_entropy_grad(*common)
     target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
     top, _, e, rest = softmax_parts(z)
     # S - e_j = sum of e over the other entries: ``rest`` for the top entry; for
@@ -440,19 +403,6 @@ def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     # softmax_j * T - t_j = (e_j * (T - t_j) - t_j * (S - e_j)) / S: two
     # non-negative products, each complement computed without cancellation.
     return (e * complement_sums(target) - target * others) / (1.0 + rest)
-
-
-def _cross_entropy_index_grad(z, starts, target_indices):
-    """The general gradient below for one-hot targets: ``e_j / S`` off the target, and
-    ``(0 - (S - e_t)) / S`` at the target ``t``, the same operations on the same numbers
-    (each product with a 0 or a 1 of the one-hot row is exact)."""
-    top_indices, _, e, rest = softmax_terms(z, starts)
-    rest, flat = rest.reshape(-1), e.reshape(-1)
-    total = 1.0 + rest
-    others = np.where(target_indices == top_indices, rest, total - flat[target_indices])
-    np.divide(e, total.reshape(-1, 1), out=e)
-    flat[target_indices] = np.subtract(0.0, others) / total
-    return e
 
 
 def _cross_entropy_symbolic(k=3, smoothed=False):
@@ -548,11 +498,7 @@ def cross_entropy(y_true, logits, *, label_smoothing=0.0):
     """
     common = _class_index_case(y_true, logits, label_smoothing)
     if common is not None:
-        # One-hot targets: the sum below is its target entry, to the bit.
-        z, starts, target_indices = common
-        _, top_value, _, rest = softmax_terms(z, starts)
-        return (top_value.reshape(-1) - z.reshape(-1)[target_indices]) + np.log1p(
-            rest.reshape(-1))
+        return one_hot_cross_entropy(*common)  # the sum below, to the bit
     target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
     _, top_value, _, rest = softmax_parts(z)
     neg_log_softmax = (top_value - z) + np.log1p(rest)

@@ -8,6 +8,8 @@ The public functions validate their input; the building blocks below them
 are what the losses use.
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -121,6 +123,44 @@ def softmax_parts(z):
     return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
 
 
+_HALF_MAX = float(np.finfo(np.float64).max) / 2
+
+
+def finite_spread(z):
+    """Whether ``z`` is finite and so is ``max z - min z`` (no ``max z - z`` overflows):
+    the extremes on a large array; on a small one, the cheaper ``max |z| < max float / 2``
+    (a little stricter)."""
+    if z.size > 4096:
+        return math.isfinite(float(np.maximum.reduce(z, axis=None))
+                             - float(np.minimum.reduce(z, axis=None)))
+    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
+
+
+def one_hot_cross_entropy(z, starts, targets):
+    r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
+    C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
+    :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With :func:`finite_spread`
+    logits this is, to the bit, the sum over the row of ``t_j (max z - z_j + log1p(rest))``
+    with ``t`` one-hot: every other term is an exact 0."""
+    _, top_value, _, rest = softmax_terms(z, starts)
+    return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
+
+
+def one_hot_cross_entropy_grad(z, starts, targets):
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``:
+    ``e_j / S`` off the target and ``(0 - (S - e_t)) / S`` at it (``S`` the sum of
+    ``e = exp(z - max z)``, ``S - e_t`` summed without cancellation). These are the
+    operations of the general ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row,
+    where each product with a 0 or a 1 is exact: the same bits."""
+    top_indices, _, e, rest = softmax_terms(z, starts)
+    rest, flat = rest.reshape(-1), e.reshape(-1)
+    total = 1.0 + rest
+    others = np.where(targets == top_indices, rest, total - flat[targets])
+    np.divide(e, total.reshape(-1, 1), out=e)
+    flat[targets] = np.subtract(0.0, others) / total
+    return e
+
+
 def complement_sums(t):
     """For every entry of each row of ``t`` >= 0, the sum of the other entries.
 
@@ -157,6 +197,16 @@ def bce_logits_values(y, z, tail, pos_weight=1.0):
         return y * softplus_neg + (1.0 - y) * softplus_pos
     return pos_weight * y * softplus_neg + (1.0 - y) * softplus_pos
 
+
+
+def bce_logits_grad(y, z):
+    """:func:`logit_residual` at ``z`` without a positive weight: σ(z) - y, stably."""
+    return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
+
+
+def bce_logits_loss(y, z):
+    """:func:`bce_logits_values` at ``z`` without a positive weight."""
+    return bce_logits_values(y, z, exp_minus_abs(z))
 
 
 def targets_and_logits(y_true, logits):

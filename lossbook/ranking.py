@@ -14,7 +14,7 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_has_axis, check_scalar
+from ._validation import as_float_array, check_has_axis, check_scalar, plain_class_indices
 
 __all__ = ["multi_margin_loss"]
 
@@ -31,32 +31,13 @@ def multi_margin_symbols(k):
     return sp.symbols(f"s_0:{k}", real=True)
 
 
-_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
-
-
-def _valid_class_indices(y, k):
-    """Whether ``y`` (an array of the right shape) certainly holds integer class indices in
-    [0, k): the common cases, each with one or two reductions. ``False`` sends the caller
-    to the general checks, which decide and raise."""
-    if type(y) is not np.ndarray or y.size == 0:
-        return False
-    if y.dtype.kind in "iu":  # as unsigned integers, negative indices are the largest
-        return bool(np.maximum.reduce(y.view(_UNSIGNED[y.itemsize]), axis=None) < k)
-    if y.dtype == np.float64:
-        if not (0.0 <= np.minimum.reduce(y, axis=None) and np.maximum.reduce(y, axis=None) < k):
-            return False  # NaN fails too
-        return bool(np.logical_and.reduce(y.astype(np.intp) == y, axis=None))
-    return False
-
-
 def _multi_margin_inputs(y_true, scores, p, margin):
     """Validated scores, the flat (C-order) index of each row's true class, the hinge
     terms ``max(0, m - s_y + s_j)`` (0 at the true class) and ``p``."""
     score = check_has_axis(as_float_array(scores, "scores"), "scores", "classes")
     k = score.shape[-1]
-    if _valid_class_indices(y_true, k) and y_true.shape == score.shape[:-1]:
-        y = y_true  # the common case, checked with fewer calls
-    else:
+    index = plain_class_indices(y_true, k)  # the common case, with fewer calls
+    if index is None or index.shape != score.shape[:-1]:
         y = as_float_array(y_true, "y_true")
         if y.shape != score.shape[:-1]:
             raise ValueError(
@@ -65,10 +46,11 @@ def _multi_margin_inputs(y_true, scores, p, margin):
                 f"on the last axis)")
         if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
             raise ValueError(f"y_true must hold integer class indices in [0, {k})")
+        index = y.astype(np.intp)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"p must be 1 or 2 (as in PyTorch), got {p!r}")
     margin = check_scalar(margin, "margin", low=0.0)
-    true_index = np.arange(0, score.size, k) + y.astype(np.intp, copy=False).reshape(-1)
+    true_index = np.arange(0, score.size, k) + index.reshape(-1)
     true_score = score.reshape(-1)[true_index].reshape(score.shape[:-1] + (1,))
     # margin - s_y + s_j with one rounding of the exact s_j - s_y (TwoSum keeps its error),
     # in place on the fresh temporaries: (head + margin) + tail, where
