@@ -318,3 +318,71 @@ def check_reduction(reduction):
         allowed = ", ".join(repr(r) for r in REDUCTIONS)
         raise ValueError(f"reduction must be one of {allowed}; got {reduction!r}")
     return reduction
+
+
+# --------------------------------------------------------------------------
+# Targets of a softmax over classes (cross-entropy)
+# --------------------------------------------------------------------------
+
+
+def class_targets_and_logits(y_true, logits, label_smoothing):
+    """Validate logits ``(n, k)`` and their targets, class indices ``(n,)`` or probability
+    rows ``(n, k)``; return the (smoothed) target distributions and the logits."""
+    z = as_float_array(logits, "logits")
+    if z.ndim != 2:
+        raise ValueError(f"logits must have shape (n, k), got {z.shape}")
+    n, k = z.shape
+    y = as_float_array(y_true, "y_true")
+    smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    if y.shape == (n,):
+        if np.any(y != np.floor(y)):
+            raise ValueError("y_true holds class indices, which must be integers")
+        if np.any((y < 0) | (y >= k)):
+            raise ValueError(
+                f"y_true class indices must lie in [0, k) = [0, {k}) for logits with k = {k} "
+                f"classes; found {y.min():g} to {y.max():g}"
+            )
+        target = np.zeros_like(z)
+        target[np.arange(n), y.astype(np.intp)] = 1.0
+    elif y.shape == z.shape:
+        target = check_distribution(y, "y_true")
+    else:
+        raise ValueError(
+            f"y_true must be class indices of shape (n,) = ({n},) or probabilities of the "
+            f"shape of logits {z.shape}; got {y.shape}"
+        )
+    if smoothing:
+        target = (1.0 - smoothing) * target + smoothing / k
+    return target, z
+
+
+_HALF_MAX = float(np.finfo(np.float64).max) / 2
+
+
+def finite_spread(z):
+    """Whether ``z`` is finite and so is ``max z - min z`` (no ``max z - z`` overflows):
+    the extremes on a large array; on a small one, the cheaper ``max |z| < max float / 2``
+    (a little stricter)."""
+    if z.size > _SMALL:
+        return math.isfinite(float(np.maximum.reduce(z, axis=None))
+                             - float(np.minimum.reduce(z, axis=None)))
+    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
+
+
+def class_index_case(y_true, logits, label_smoothing):
+    """The common case of :func:`class_targets_and_logits`: C-contiguous logits ``(n, k)``
+    with a :func:`finite_spread`, class indices ``(n,)`` and no label smoothing. Returns
+    ``(logits, flat index of each row's first entry, flat index of its target)``, or
+    ``None`` for every other case, which :func:`class_targets_and_logits` validates
+    (raising its errors in its order)."""
+    z = logits
+    if not (type(z) is np.ndarray and z.dtype == _FLOAT64 and z.ndim == 2 and z.size
+            and z.flags.c_contiguous and type(y_true) is np.ndarray
+            and y_true.shape == z.shape[:1] and finite_spread(z)):
+        return None
+    index = plain_class_indices(y_true, z.shape[1])
+    # label_smoothing checked as the general route does, after the arrays: same error
+    if index is None or check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
+        return None
+    starts = np.arange(0, z.size, z.shape[1])
+    return z, starts, starts + index

@@ -21,15 +21,15 @@ from . import symbols as s
 from ._registry import Argument, register_loss
 from ._validation import (
     as_float_array,
-    check_distribution,
     check_pair,
     check_probabilities,
     check_scalar,
     check_signed_labels,
+    class_index_case,
+    class_targets_and_logits,
     in_unit_interval,
     is_plain_pair,
     map_blocks,
-    plain_class_indices,
 )
 from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
     bce_logits_grad,
@@ -37,13 +37,11 @@ from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
     bce_logits_values,
     complement_sums,
     exp_minus_abs,
-    finite_spread,
     log_sigmoid,
     log_softmax,
     logit_residual,
     one_hot_cross_entropy,
     one_hot_cross_entropy_grad,
-    row_starts,
     sigmoid,
     sigmoid_pair,
     softmax,
@@ -340,62 +338,13 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
 # --------------------------------------------------------------------------
 
 
-def _class_index_case(y_true, logits, label_smoothing):
-    """The common case of :func:`cross_entropy`: C-contiguous logits ``(n, k)`` with a
-    finite spread, class indices ``(n,)`` and no label smoothing. Returns ``(logits,
-    row_starts(logits), flat index of each row's target)`` for
-    ``lossbook.logits.one_hot_cross_entropy``, or ``None`` for every other case, which
-    :func:`_cross_entropy_inputs` validates (raising its errors in its order)."""
-    z = logits
-    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim == 2 and z.size
-            and z.flags.c_contiguous and type(y_true) is np.ndarray
-            and y_true.shape == z.shape[:1] and finite_spread(z)):
-        return None
-    index = plain_class_indices(y_true, z.shape[1])
-    # label_smoothing checked as the general route does, after the arrays: same error
-    if index is None or check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
-        return None
-    starts = row_starts(z)
-    return z, starts, starts + index
-
-
-def _cross_entropy_inputs(y_true, logits, label_smoothing):
-    """Validate; return the logits and the (smoothed) target distributions, both (n, k)."""
-    z = as_float_array(logits, "logits")
-    if z.ndim != 2:
-        raise ValueError(f"logits must have shape (n, k), got {z.shape}")
-    n, k = z.shape
-    y = as_float_array(y_true, "y_true")
-    smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    if y.shape == (n,):
-        if np.any(y != np.floor(y)):
-            raise ValueError("y_true holds class indices, which must be integers")
-        if np.any((y < 0) | (y >= k)):
-            raise ValueError(
-                f"y_true class indices must lie in [0, k) = [0, {k}) for logits with k = {k} "
-                f"classes; found {y.min():g} to {y.max():g}"
-            )
-        target = np.zeros_like(z)
-        target[np.arange(n), y.astype(np.intp)] = 1.0
-    elif y.shape == z.shape:
-        target = check_distribution(y, "y_true")
-    else:
-        raise ValueError(
-            f"y_true must be class indices of shape (n,) = ({n},) or probabilities of the "
-            f"shape of logits {z.shape}; got {y.shape}"
-        )
-    if smoothing:
-        target = (1.0 - smoothing) * target + smoothing / k
-    return target, z
-
-
 def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     r"""Gradient of the sum-reduced :func:`cross_entropy` with respect to the logits:
     :math:`\operatorname{softmax}(z)\sum_j t_j - t`."""
-    common = _class_index_case(y_true, logits, label_smoothing)
+    common = class_index_case(y_true, logits, label_smoothing)
     if common is not None:
         return one_hot_cross_entropy_grad(*common)
-    target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
+    target, z = class_targets_and_logits(y_true, logits, label_smoothing)
     top, _, e, rest = softmax_parts(z)
     # S - e_j = sum of e over the other entries: ``rest`` for the top entry; for
     # the others, S - e_j >= 1 >= e_j (the top entry contributes 1), no cancellation.
@@ -496,10 +445,10 @@ def cross_entropy(y_true, logits, *, label_smoothing=0.0):
     >>> cross_entropy.grad([0], [[0.0, 0.0]])  # softmax - one-hot
     array([[-0.5,  0.5]])
     """
-    common = _class_index_case(y_true, logits, label_smoothing)
+    common = class_index_case(y_true, logits, label_smoothing)
     if common is not None:
         return one_hot_cross_entropy(*common)  # the sum below, to the bit
-    target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
+    target, z = class_targets_and_logits(y_true, logits, label_smoothing)
     _, top_value, _, rest = softmax_parts(z)
     neg_log_softmax = (top_value - z) + np.log1p(rest)
     return np.sum(target * neg_log_softmax, axis=-1)

@@ -8,8 +8,6 @@ The public functions validate their input; the building blocks below them
 are what the losses use.
 """
 
-import math
-
 import numpy as np
 import sympy as sp
 
@@ -123,25 +121,13 @@ def softmax_parts(z):
     return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
 
 
-_HALF_MAX = float(np.finfo(np.float64).max) / 2
-
-
-def finite_spread(z):
-    """Whether ``z`` is finite and so is ``max z - min z`` (no ``max z - z`` overflows):
-    the extremes on a large array; on a small one, the cheaper ``max |z| < max float / 2``
-    (a little stricter)."""
-    if z.size > 4096:
-        return math.isfinite(float(np.maximum.reduce(z, axis=None))
-                             - float(np.minimum.reduce(z, axis=None)))
-    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
-
-
 def one_hot_cross_entropy(z, starts, targets):
     r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
     C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
-    :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With :func:`finite_spread`
-    logits this is, to the bit, the sum over the row of ``t_j (max z - z_j + log1p(rest))``
-    with ``t`` one-hot: every other term is an exact 0."""
+    :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With logits of finite spread
+    (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
+    of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
+    exact 0."""
     _, top_value, _, rest = softmax_terms(z, starts)
     return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
 
