@@ -182,6 +182,43 @@ def element_count(info, shape):
     return math.prod(shape[: len(shape) - ndim])
 
 
+def _are_private(grads, args, params):
+    """Whether the gradients a gradient body returned may be scaled in place.
+
+    A gradient body returns fresh arrays (see :func:`register_loss`), so the
+    "mean" of ``loss.grad`` divides them in place rather than allocating a second
+    full-size array (on 1e6 elements ``g / n`` costs as much as the gradient
+    itself). This guards that promise: each gradient must be a writeable float64
+    array with at least one axis (``g / n`` of a 0-d array is a scalar) that owns
+    its memory, so it is not a view of an input or of another gradient; none may
+    be an argument or a parameter itself (those own their memory too), and no
+    array may be returned twice. Otherwise every gradient is scaled out of place.
+    """
+    for g in grads:
+        if type(g) is not np.ndarray or g.dtype != np.float64 or g.ndim == 0:
+            return False
+        flags = g.flags
+        if not (flags.owndata and flags.writeable):
+            return False
+        # Plain loops: this runs on every call, and generators cost more than the test.
+        for a in args:
+            if g is a:
+                return False
+        for v in params.values():
+            if g is v:
+                return False
+    return len(grads) == 1 or len({id(g) for g in grads}) == len(grads)
+
+
+def _weighted(g, weights, private):
+    """Gradient ``g`` of the summed loss times the loss's own mean ``weights`` (one per
+    per-element value, broadcast over ``g``'s remaining axes); in place when ``private``
+    (see :func:`_are_private`) and the product has ``g``'s shape."""
+    own_shape = weights.shape == g.shape[: weights.ndim]
+    weights = weights.reshape(weights.shape + (1,) * (g.ndim - weights.ndim))
+    return np.multiply(g, weights, out=g) if private and own_shape else g * weights
+
+
 def _raise_grad_reduction(reduction):
     allowed = ", ".join(repr(r) for r in GRAD_REDUCTIONS)
     raise ValueError(f"grad reduction must be one of {allowed}; got {reduction!r}")
@@ -241,7 +278,11 @@ def register_loss(
         LaTeX of each differentiable argument's gradient, in order.
     grad : callable
         ``grad(*arrays, **params)``: the gradient of the *summed* loss, an
-        array (one differentiable argument) or a tuple of arrays.
+        array (one differentiable argument) or a tuple of arrays. Each must be
+        a fresh array that nothing else refers to (not an input, a view of
+        one, or a cached array): ``.grad(..., reduction="mean")`` scales it
+        in place. The registry still checks what it can (an array that owns
+        its memory and is none of the arguments) before doing so.
     symbolic : callable
         Returns the sympy expression of one element's loss.
     parameters : dict, optional
@@ -299,6 +340,7 @@ def register_loss(
             mean_weights=mean_weights,
         )
         single = n_differentiable == 1
+        scalar_elements = info.element_ndim == 0  # one value per entry: the count is the size
 
         @functools.wraps(body)
         def loss(*args, reduction=default_reduction, **params):
@@ -323,14 +365,18 @@ def register_loss(
             if reduction == "sum":
                 return result
             grads = (result,) if single else result
+            private = _are_private(grads, args, params)
             if mean_weights is None:
-                count = element_count(info, grads[0].shape)
-                grads = tuple(g / count for g in grads)
-            else:
-                weights = np.asarray(mean_weights(*args, **params), dtype=np.float64)
-                grads = tuple(g * weights.reshape(weights.shape + (1,) * (g.ndim - weights.ndim))
-                              for g in grads)
-            return grads[0] if single else grads
+                # float: exact (count < 2**53), and numpy divides by a float faster
+                count = float(grads[0].size if scalar_elements
+                              else element_count(info, grads[0].shape))
+                if single:
+                    return np.divide(result, count, out=result) if private else result / count
+                return tuple(np.divide(g, count, out=g) if private else g / count
+                             for g in grads)
+            weights = np.asarray(mean_weights(*args, **params), dtype=np.float64)
+            scaled = tuple(_weighted(g, weights, private) for g in grads)
+            return scaled[0] if single else scaled
 
         loss.__signature__ = _with_reduction(inspect.signature(body), default_reduction)
         loss_grad.__signature__ = _with_reduction(inspect.signature(grad), "sum")

@@ -21,19 +21,27 @@ from . import symbols as s
 from ._registry import Argument, register_loss
 from ._validation import (
     as_float_array,
-    check_distribution,
     check_pair,
     check_probabilities,
     check_scalar,
     check_signed_labels,
+    class_index_case,
+    class_targets_and_logits,
+    in_unit_interval,
+    is_plain_pair,
+    map_blocks,
 )
 from .logits import (  # noqa: F401 (sigmoid and softmax are re-exported)
+    bce_logits_grad,
+    bce_logits_loss,
     bce_logits_values,
     complement_sums,
     exp_minus_abs,
     log_sigmoid,
     log_softmax,
     logit_residual,
+    one_hot_cross_entropy,
+    one_hot_cross_entropy_grad,
     sigmoid,
     sigmoid_pair,
     softmax,
@@ -90,14 +98,22 @@ def class_symbols(k):
 
 
 def _bce_inputs(y_true, p):
+    """Validated targets and probabilities, and the smallest and largest probability
+    (``None`` when unknown): the common case takes four reductions."""
+    if is_plain_pair(y_true, p) and in_unit_interval(y_true):
+        low, high = np.minimum.reduce(p, axis=None), np.maximum.reduce(p, axis=None)
+        if low >= 0.0 and high <= 1.0:  # NaN fails both
+            return y_true, p, low, high
     y, p = check_pair(y_true, p, names=("y_true", "p (y_pred)"))
     check_probabilities(y, "y_true")
     check_probabilities(p, "p (y_pred)")
-    return y, p
+    return y, p, None, None
 
 
-def _clamped_logs(p):
+def _clamped_logs(p, low, high):
     """max(log p, -100) and max(log(1 - p), -100), with log(0) = -inf clamped too."""
+    if low is not None and 0.0 < low and high < 1.0:  # no log(0): errstate costs a call
+        return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
     with np.errstate(divide="ignore"):
         return np.maximum(np.log(p), LOG_CLAMP), np.maximum(np.log1p(-p), LOG_CLAMP)
 
@@ -108,7 +124,9 @@ def _bce_grad(y_true, p):
     Exact derivative of the clamped loss: :math:`(p - y) / (p(1-p))` where
     neither log is clamped; a clamped term is constant, so it contributes 0.
     """
-    y, p = _bce_inputs(y_true, p)
+    y, p, low, high = _bce_inputs(y_true, p)
+    if low is not None and _P_CLAMPED_BELOW < low and high < 1.0:
+        return (p - y) / (p * (1.0 - p))  # no logarithm clamped: the general formula below
     log_p_free = p > _P_CLAMPED_BELOW
     log_q_free = p < 1.0
     # A clamped term is constant; at least one term is free, since p cannot be
@@ -194,8 +212,8 @@ def binary_cross_entropy(y_true, p):
     >>> binary_cross_entropy.grad([1.0, 0.0], [0.8, 0.4])
     array([-1.25      ,  1.66666667])
     """
-    y, p = _bce_inputs(y_true, p)
-    log_p, log_q = _clamped_logs(p)
+    y, p, low, high = _bce_inputs(y_true, p)
+    log_p, log_q = _clamped_logs(p, low, high)
     return -(y * log_p + (1.0 - y) * log_q)
 
 
@@ -226,6 +244,8 @@ def _bce_logits_grad(y_true, logits, *, pos_weight=None):
     r"""Gradient of the sum-reduced :func:`binary_cross_entropy_with_logits`:
     :math:`(1-y)\sigma(z) - w_+ y\,\sigma(-z)` (:math:`\sigma(z) - y` when :math:`w_+ = 1`)."""
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
+    if type(weight) is float:  # no pos_weight: elementwise, blocked on large inputs
+        return map_blocks(bce_logits_grad, y, z)
     return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)), weight)
 
 
@@ -308,6 +328,8 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
     array([-4.24835426e-18,  5.00000000e-01])
     """
     y, z, weight = _bce_logits_inputs(y_true, logits, pos_weight)
+    if type(weight) is float:  # no pos_weight: elementwise, blocked on large inputs
+        return map_blocks(bce_logits_loss, y, z)
     return bce_logits_values(y, z, exp_minus_abs(z), weight)
 
 
@@ -316,40 +338,13 @@ def binary_cross_entropy_with_logits(y_true, logits, *, pos_weight=None):
 # --------------------------------------------------------------------------
 
 
-def _cross_entropy_inputs(y_true, logits, label_smoothing):
-    """Validate; return the logits and the (smoothed) target distributions, both (n, k)."""
-    z = as_float_array(logits, "logits")
-    if z.ndim != 2:
-        raise ValueError(f"logits must have shape (n, k), got {z.shape}")
-    n, k = z.shape
-    y = as_float_array(y_true, "y_true")
-    smoothing = check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    if y.shape == (n,):
-        if np.any(y != np.floor(y)):
-            raise ValueError("y_true holds class indices, which must be integers")
-        if np.any((y < 0) | (y >= k)):
-            raise ValueError(
-                f"y_true class indices must lie in [0, k) = [0, {k}) for logits with k = {k} "
-                f"classes; found {y.min():g} to {y.max():g}"
-            )
-        target = np.zeros_like(z)
-        target[np.arange(n), y.astype(np.intp)] = 1.0
-    elif y.shape == z.shape:
-        target = check_distribution(y, "y_true")
-    else:
-        raise ValueError(
-            f"y_true must be class indices of shape (n,) = ({n},) or probabilities of the "
-            f"shape of logits {z.shape}; got {y.shape}"
-        )
-    if smoothing:
-        target = (1.0 - smoothing) * target + smoothing / k
-    return target, z
-
-
 def _cross_entropy_grad(y_true, logits, *, label_smoothing=0.0):
     r"""Gradient of the sum-reduced :func:`cross_entropy` with respect to the logits:
     :math:`\operatorname{softmax}(z)\sum_j t_j - t`."""
-    target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
+    common = class_index_case(y_true, logits, label_smoothing)
+    if common is not None:
+        return one_hot_cross_entropy_grad(*common)
+    target, z = class_targets_and_logits(y_true, logits, label_smoothing)
     top, _, e, rest = softmax_parts(z)
     # S - e_j = sum of e over the other entries: ``rest`` for the top entry; for
     # the others, S - e_j >= 1 >= e_j (the top entry contributes 1), no cancellation.
@@ -450,7 +445,10 @@ def cross_entropy(y_true, logits, *, label_smoothing=0.0):
     >>> cross_entropy.grad([0], [[0.0, 0.0]])  # softmax - one-hot
     array([[-0.5,  0.5]])
     """
-    target, z = _cross_entropy_inputs(y_true, logits, label_smoothing)
+    common = class_index_case(y_true, logits, label_smoothing)
+    if common is not None:
+        return one_hot_cross_entropy(*common)  # the sum below, to the bit
+    target, z = class_targets_and_logits(y_true, logits, label_smoothing)
     _, top_value, _, rest = softmax_parts(z)
     neg_log_softmax = (top_value - z) + np.log1p(rest)
     return np.sum(target * neg_log_softmax, axis=-1)

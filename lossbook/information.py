@@ -19,6 +19,7 @@ from ._validation import (
     check_has_axis,
     check_pair,
     check_scalar,
+    is_plain_pair,
 )
 
 __all__ = ["entropy", "huffman_code_lengths", "kl_divergence"]
@@ -175,17 +176,44 @@ def huffman_code_lengths(p):
     return lengths
 
 
+_TINY = float(np.finfo(np.float64).tiny)  # the smallest normal float
+
+
 def _kl_inputs(p, q):
+    """Validated distributions ``p`` and ``q``, and which shortcut the divergence may take:
+    "positive" (every p_j > 0 and every q_j normal, so p / q is finite), "q normal" (the
+    same for q only), or ``None`` (the general route)."""
+    if is_plain_pair(p, q) and p.ndim:
+        p_low, q_low = np.minimum.reduce(p, axis=None), np.minimum.reduce(q, axis=None)
+        if (p_low >= 0.0 and q_low >= 0.0 and np.maximum.reduce(p, axis=None) <= 1.0
+                and np.maximum.reduce(q, axis=None) <= 1.0):  # NaN fails: finite too
+            # Entries in [0, 1]: the sums decide, as check_distribution does.
+            _check_sums(p, "p (y_true)")
+            _check_sums(q, "q (y_pred)")
+            if q_low < _TINY:
+                return p, q, None
+            return p, q, "positive" if p_low > 0.0 else "q normal"
     p, q = check_pair(p, q, names=("p (y_true)", "q (y_pred)"))
     _check_rows(p, "p (y_true)")
     _check_rows(q, "q (y_pred)")
-    return p, q
+    return p, q, None
+
+
+def _check_sums(p, name):
+    """The row sums of :func:`check_distribution`, for ``p`` already known to be in [0, 1]."""
+    sums = np.add.reduce(p, axis=-1)
+    if sums.size and np.fmax.reduce(np.abs(sums - 1.0), axis=None) > 1e-6:
+        check_distribution(p, name)  # raises, naming the worst row
 
 
 def _kl_grad(p, q):
     r"""Gradient of the sum-reduced :func:`kl_divergence` with respect to ``q``:
     :math:`-p/q` (0 where :math:`p = 0`; :math:`-\infty` where :math:`p > 0 = q`)."""
-    p, q = _kl_inputs(p, q)
+    p, q, case = _kl_inputs(p, q)
+    if case == "positive":
+        return -p / q
+    if case == "q normal":  # q > 0: the general formula without its second mask
+        return np.divide(-p, q, out=np.zeros_like(p), where=p > 0)
     grad = np.divide(-p, q, out=np.zeros_like(p), where=(p > 0) & (q > 0))
     return np.where((p > 0) & (q == 0), -np.inf, grad)
 
@@ -263,7 +291,12 @@ def kl_divergence(p, q):
     >>> kl_divergence.grad([0.5, 0.5, 0.0], [0.25, 0.25, 0.5])
     array([-2., -2.,  0.])
     """
-    p, q = _kl_inputs(p, q)
+    p, q, case = _kl_inputs(p, q)
+    if case is not None:
+        # q is normal, so p / q is finite: the general formula below without its masks
+        # (where p = 0, the ratio 1 makes the term p log 1 = 0).
+        ratio = p / q if case == "positive" else np.where(p > 0, p / q, 1.0)
+        return np.add.reduce(p * np.log(ratio), axis=-1)
     ratio_defined = (p > 0) & (q > 0)
     safe_p = np.where(ratio_defined, p, 1.0)
     safe_q = np.where(ratio_defined, q, 1.0)

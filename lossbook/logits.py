@@ -11,7 +11,15 @@ are what the losses use.
 import numpy as np
 import sympy as sp
 
-from ._validation import as_float_array, check_has_axis, check_pair, check_probabilities
+from ._validation import (
+    all_finite,
+    as_float_array,
+    check_has_axis,
+    check_pair,
+    check_probabilities,
+    in_unit_interval,
+    is_plain_pair,
+)
 
 __all__ = ["sigmoid", "log_sigmoid", "softmax", "log_softmax"]
 
@@ -45,16 +53,53 @@ def softplus_pair(z, tail):
     return np.maximum(z, 0.0) + log_tail, np.maximum(-z, 0.0) + log_tail
 
 
-def row_argmax_mask(x):
-    """Boolean mask of the first arg-max entry along the last axis of each row.
+def row_starts(x):
+    """Flat index (in C order) of the first entry of each row of ``x``."""
+    return np.arange(0, x.size, x.shape[-1])
 
-    Flat indexing rather than ``np.put_along_axis``, whose Python overhead dominates on
-    small arrays.
+
+def _row_top_indices(x, starts=None):
+    """Flat indices (in C order) of the first arg-max entry of each row of ``x``.
+
+    ``x.argmax`` (the method: ``np.argmax``'s dispatch costs more than the work on small
+    arrays) plus each row's start, for flat indexing rather than ``np.put_along_axis``,
+    whose Python overhead dominates on small arrays.
     """
-    k = x.shape[-1]
-    mask = np.zeros(x.size, dtype=bool)
-    mask[np.arange(0, x.size, k) + np.argmax(x, axis=-1).reshape(-1)] = True
-    return mask.reshape(x.shape)
+    return (row_starts(x) if starts is None else starts) + x.argmax(axis=-1).reshape(-1)
+
+
+def _mask_at(shape, flat_indices):
+    mask = np.zeros(shape, dtype=bool)
+    mask.reshape(-1)[flat_indices] = True
+    return mask
+
+
+def _sum_without(x, flat_indices):
+    """Row sums of the C-contiguous ``x`` over every entry but one per row: that entry is set
+    to 0 for the sum and restored, so the sum is ``np.where(mask, 0.0, x).sum(...)`` to the
+    bit, without the temporary."""
+    flat = x.reshape(-1)
+    saved = flat[flat_indices]
+    flat[flat_indices] = 0.0
+    sums = np.add.reduce(x, axis=-1, keepdims=True)
+    flat[flat_indices] = saved
+    return sums
+
+
+def row_argmax_mask(x):
+    """Boolean mask of the first arg-max entry along the last axis of each row."""
+    return _mask_at(x.shape, _row_top_indices(x))
+
+
+def softmax_terms(z, starts=None):
+    """:func:`softmax_parts` of a C-contiguous ``z``, with the flat (C-order) index of each
+    row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
+    ``starts`` is ``row_starts(z)``, if the caller has it already."""
+    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
+    e = np.subtract(z, top_value)
+    np.exp(e, out=e)
+    top_indices = _row_top_indices(z, starts)
+    return top_indices, top_value, e, _sum_without(e, top_indices)
 
 
 def softmax_parts(z):
@@ -66,11 +111,40 @@ def softmax_parts(z):
     ``log1p(rest)`` stays accurate when one logit dominates. The softmax is
     ``e / (1 + rest)``.
     """
+    if z.flags.c_contiguous:
+        top_indices, top_value, e, rest = softmax_terms(z)
+        return _mask_at(z.shape, top_indices), top_value, e, rest
+    # Another layout sums in another order: the plain formulas, to the bit as ever.
     top = row_argmax_mask(z)
-    top_value = np.max(z, axis=-1, keepdims=True)
+    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(z - top_value)
-    rest = np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
-    return top, top_value, e, rest
+    return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
+
+
+def one_hot_cross_entropy(z, starts, targets):
+    r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
+    C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
+    :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With logits of finite spread
+    (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
+    of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
+    exact 0."""
+    _, top_value, _, rest = softmax_terms(z, starts)
+    return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
+
+
+def one_hot_cross_entropy_grad(z, starts, targets):
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``:
+    ``e_j / S`` off the target and ``(0 - (S - e_t)) / S`` at it (``S`` the sum of
+    ``e = exp(z - max z)``, ``S - e_t`` summed without cancellation). These are the
+    operations of the general ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row,
+    where each product with a 0 or a 1 is exact: the same bits."""
+    top_indices, _, e, rest = softmax_terms(z, starts)
+    rest, flat = rest.reshape(-1), e.reshape(-1)
+    total = 1.0 + rest
+    others = np.where(targets == top_indices, rest, total - flat[targets])
+    np.divide(e, total.reshape(-1, 1), out=e)
+    flat[targets] = np.subtract(0.0, others) / total
+    return e
 
 
 def complement_sums(t):
@@ -79,9 +153,16 @@ def complement_sums(t):
     The largest entry's complement is summed directly; for the others,
     ``total - t_j >= total / 2``, so the subtraction is well conditioned.
     """
-    top = row_argmax_mask(t)
-    rest = np.where(top, 0.0, t).sum(axis=-1, keepdims=True)
-    return np.where(top, rest, t.sum(axis=-1, keepdims=True) - t)
+    total = np.add.reduce(t, axis=-1, keepdims=True)
+    if not t.flags.c_contiguous:
+        top = row_argmax_mask(t)
+        rest = np.where(top, 0.0, t).sum(axis=-1, keepdims=True)
+        return np.where(top, rest, total - t)
+    top_indices = _row_top_indices(t)
+    rest = _sum_without(t.copy(), top_indices)  # a copy: t may be the caller's
+    out = np.subtract(total, t)
+    out.reshape(-1)[top_indices] = rest.reshape(-1)
+    return out
 
 
 def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0):
@@ -90,18 +171,34 @@ def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0):
     Written with σ(-z) rather than 1 - σ(z) so that it stays exact when y is 0
     or 1 and |z| is large.
     """
+    if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
+        return (1.0 - y) * sig_pos - y * sig_neg
     return (1.0 - y) * sig_pos - pos_weight * y * sig_neg
 
 
 def bce_logits_values(y, z, tail, pos_weight=1.0):
     """w y softplus(-z) + (1 - y) softplus(z): two non-negative terms."""
     softplus_pos, softplus_neg = softplus_pair(z, tail)
+    if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
+        return y * softplus_neg + (1.0 - y) * softplus_pos
     return pos_weight * y * softplus_neg + (1.0 - y) * softplus_pos
 
 
 
+def bce_logits_grad(y, z):
+    """:func:`logit_residual` at ``z`` without a positive weight: σ(z) - y, stably."""
+    return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
+
+
+def bce_logits_loss(y, z):
+    """:func:`bce_logits_values` at ``z`` without a positive weight."""
+    return bce_logits_values(y, z, exp_minus_abs(z))
+
+
 def targets_and_logits(y_true, logits):
     """Targets in [0, 1] and logits of the same shape (the binary losses on logits)."""
+    if is_plain_pair(y_true, logits) and in_unit_interval(y_true) and all_finite(logits):
+        return y_true, logits  # the common case: three reductions validate both
     y, z = check_pair(y_true, logits, names=("y_true", "logits"))
     check_probabilities(y, "y_true")
     return y, z
@@ -195,8 +292,11 @@ def softmax(z, axis=-1):
     array([[0.5, 0.5],
            [1. , 0. ]])
     """
-    z = np.moveaxis(as_logit_rows(z, "z"), axis, -1)
-    _, _, e, rest = softmax_parts(z)
+    z = as_logit_rows(z, "z")
+    if axis == -1:  # moveaxis costs more than the softmax of a small array
+        _, _, e, rest = softmax_parts(z)
+        return e / (1.0 + rest)
+    _, _, e, rest = softmax_parts(np.moveaxis(z, axis, -1))
     return np.moveaxis(e / (1.0 + rest), -1, axis)
 
 
@@ -230,9 +330,12 @@ def log_softmax(z, axis=-1):
     >>> float(log_softmax([0.0, -50.0])[0])
     -1.9287498479639178e-22
     """
-    z = np.moveaxis(as_logit_rows(z, "z"), axis, -1)
+    z = as_logit_rows(z, "z")
+    if axis != -1:
+        z = np.moveaxis(z, axis, -1)
     _, top_value, _, rest = softmax_parts(z)
-    return np.moveaxis((z - top_value) - np.log1p(rest), -1, axis)
+    log_p = (z - top_value) - np.log1p(rest)
+    return log_p if axis == -1 else np.moveaxis(log_p, -1, axis)
 
 
 def as_logit_rows(z, name):

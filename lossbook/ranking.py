@@ -14,7 +14,7 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_has_axis, check_scalar
+from ._validation import as_float_array, check_has_axis, check_scalar, plain_class_indices
 
 __all__ = ["multi_margin_loss"]
 
@@ -32,39 +32,50 @@ def multi_margin_symbols(k):
 
 
 def _multi_margin_inputs(y_true, scores, p, margin):
+    """Validated scores, the flat (C-order) index of each row's true class, the hinge
+    terms ``max(0, m - s_y + s_j)`` (0 at the true class) and ``p``."""
     score = check_has_axis(as_float_array(scores, "scores"), "scores", "classes")
-    y = as_float_array(y_true, "y_true")
-    if y.shape != score.shape[:-1]:
-        raise ValueError(
-            f"y_true must hold one class index per row of scores: shape {score.shape[:-1]}, "
-            f"got {y.shape} (scores has shape {score.shape}, classes on the last axis)")
     k = score.shape[-1]
-    if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
-        raise ValueError(f"y_true must hold integer class indices in [0, {k})")
+    index = plain_class_indices(y_true, k)  # the common case, with fewer calls
+    if index is None or index.shape != score.shape[:-1]:
+        y = as_float_array(y_true, "y_true")
+        if y.shape != score.shape[:-1]:
+            raise ValueError(
+                f"y_true must hold one class index per row of scores: shape "
+                f"{score.shape[:-1]}, got {y.shape} (scores has shape {score.shape}, classes "
+                f"on the last axis)")
+        if np.any(y != np.floor(y)) or np.any((y < 0) | (y >= k)):
+            raise ValueError(f"y_true must hold integer class indices in [0, {k})")
+        index = y.astype(np.intp)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"p must be 1 or 2 (as in PyTorch), got {p!r}")
     margin = check_scalar(margin, "margin", low=0.0)
-    index = y.astype(np.intp)[..., None]
-    true_score = np.take_along_axis(score, index, axis=-1)
-    # margin - s_y + s_j with one rounding of the exact s_j - s_y (TwoSum keeps its error)
+    true_index = np.arange(0, score.size, k) + index.reshape(-1)
+    true_score = score.reshape(-1)[true_index].reshape(score.shape[:-1] + (1,))
+    # margin - s_y + s_j with one rounding of the exact s_j - s_y (TwoSum keeps its error),
+    # in place on the fresh temporaries: (head + margin) + tail, where
+    # tail = (score - (head - back)) + (-s_y - back) and back = head - score; the second
+    # term is -(s_y + back), the same rounding with one negation less.
     head = score - true_score
     back = head - score
-    tail = (score - (head - back)) + (-true_score - back)
-    gap = (head + margin) + tail
-    others = np.ones(score.shape, dtype=bool)
-    np.put_along_axis(others, index, False, axis=-1)
-    return score, index, np.where(others & (gap > 0), gap, 0.0), int(p)
+    tail = np.subtract(score, head - back)
+    tail -= np.add(true_score, back, out=back)
+    hinge = np.add(np.add(head, margin, out=head), tail, out=head)
+    # max(gap, 0) + 0 is where(gap > 0, gap, 0.0) to the bit (the + 0 turns -0 into +0)
+    np.add(np.maximum(hinge, 0.0, out=hinge), 0.0, out=hinge)
+    hinge.put(true_index, 0.0)  # the true class has no margin (put: C-order flat indices)
+    return hinge, true_index, int(p)
 
 
 def _multi_margin_grad(y_true, scores, *, p=1, margin=1.0):
     r"""Subgradient of the summed loss: :math:`p\,h_j^{p-1}/k` for each class
     :math:`j \ne y` with :math:`h_j = m - s_y + s_j > 0`, minus their sum at the
     true class (0 at a kink)."""
-    score, index, gap, p = _multi_margin_inputs(y_true, scores, p, margin)
-    k = score.shape[-1]
-    grad = (np.where(gap > 0, 1.0, 0.0) if p == 1 else 2.0 * gap) / k
-    true_grad = -np.sum(grad, axis=-1, keepdims=True)
-    np.put_along_axis(grad, index, true_grad, axis=-1)
+    gap, true_index, p = _multi_margin_inputs(y_true, scores, p, margin)
+    k = gap.shape[-1]
+    grad = ((gap > 0).astype(np.float64) if p == 1 else 2.0 * gap) / k
+    true_grad = -np.add.reduce(grad, axis=-1)
+    grad.put(true_index, true_grad)
     return grad
 
 
@@ -144,5 +155,5 @@ def multi_margin_loss(y_true, scores, *, p=1, margin=1.0):
     >>> multi_margin_loss.grad([0], [[2.0, 1.5, -1.0]], p=2)  # 2 * 0.5 / 3
     array([[-0.33333333,  0.33333333,  0.        ]])
     """
-    _, _, gap, p = _multi_margin_inputs(y_true, scores, p, margin)
-    return np.sum(gap if p == 1 else gap * gap, axis=-1) / gap.shape[-1]
+    gap, _, p = _multi_margin_inputs(y_true, scores, p, margin)
+    return np.add.reduce(gap if p == 1 else gap * gap, axis=-1) / gap.shape[-1]

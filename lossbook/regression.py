@@ -5,7 +5,7 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import check_pair, check_scalar
+from ._validation import check_scalar, residual_map
 
 __all__ = ["mse", "mae", "smooth_l1", "huber", "quantile", "log_cosh"]
 
@@ -14,10 +14,52 @@ _ARGS = (Argument("y_true", s.y, domain="real targets"),
          Argument("y_pred", s.y_hat, differentiable=True, domain="real predictions"))
 
 
-def _residual(y_true, y_pred):
-    """Validated residual :math:`\\hat y - y` (float64, same shape as the inputs)."""
-    y_true, y_pred = check_pair(y_true, y_pred)
-    return y_pred - y_true
+# Each loss and gradient below is a function of the residual r = y_pred - y_true that
+# overwrites a fresh array of residuals in place (``residual_map`` validates the pair and,
+# on large inputs, applies it one cache-sized block at a time). In-place arithmetic is
+# the same arithmetic: the values are those of the plain formulas, bit for bit.
+
+
+def _square(r):
+    return np.multiply(r, r, out=r)
+
+
+def _twice(r):
+    return np.multiply(r, 2.0, out=r)
+
+
+def _absolute(r):
+    return np.abs(r, out=r)
+
+
+def _sign(r, sign):
+    return np.sign(r, out=sign)  # into another array: numpy's in-place sign is slow
+
+
+def _tanh(r):
+    return np.tanh(r, out=r)
+
+
+def _as_array(values):
+    """A 0-d array for a 0-d input, as the quantile and log-cosh formulas always gave."""
+    return values if type(values) is np.ndarray else np.array(values)
+
+
+def _cap(x, bound, out):
+    """``min(x, bound)`` into ``out`` for ``x >= 0``, the same bits either way: clipping
+    to [0, bound] is the faster loop on a large block, np.minimum the cheaper call on a
+    small array."""
+    if x.size > 1024:
+        return np.clip(x, 0.0, bound, out=out)
+    return np.minimum(x, bound, out=out)
+
+
+def _clip(x, low, high, out):
+    """``clip(x, low, high)`` into ``out``, the same bits either way: np.clip is the faster
+    loop on a large block, maximum and minimum the cheaper call on a small array."""
+    if x.size > 1024:
+        return np.clip(x, low, high, out=out)
+    return np.minimum(np.maximum(x, low, out=out), high, out=out)
 
 
 def _positive(value, name):
@@ -28,15 +70,17 @@ def _quantile_level(q):
     return check_scalar(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
-def _huber_of_abs(abs_r, delta):
-    """Huber loss of :math:`|r|` written as one formula for both branches.
+def _huber_in_place(r, delta, clipped, half):
+    """Huber loss of the residuals ``r``, in place, one formula for both branches.
 
     With :math:`a = \\min(|r|, \\delta)`, :math:`a(|r| - a/2)` is :math:`r^2/2`
     inside the threshold and :math:`\\delta(|r| - \\delta/2)` outside, and never
     squares a residual that lies outside (no overflow for huge residuals).
     """
-    clipped = np.minimum(abs_r, delta)
-    return clipped * (abs_r - 0.5 * clipped)
+    abs_r = np.abs(r, out=r)
+    _cap(abs_r, delta, out=clipped)
+    np.subtract(abs_r, np.multiply(clipped, 0.5, out=half), out=r)
+    return np.multiply(r, clipped, out=r)
 
 
 # --------------------------------------------------------------------- mse
@@ -44,7 +88,7 @@ def _huber_of_abs(abs_r, delta):
 
 def _mse_grad(y_true, y_pred):
     """Gradient of the sum-reduced :func:`mse`: :math:`2(\\hat y - y)`."""
-    return 2.0 * _residual(y_true, y_pred)
+    return residual_map(y_true, y_pred, _twice)
 
 
 def _mse_symbolic():
@@ -93,7 +137,7 @@ def mse(y_true, y_pred):
     >>> mse.grad([0.0, 1.0], [1.0, 3.0])
     array([2., 4.])
     """
-    return _residual(y_true, y_pred) ** 2
+    return residual_map(y_true, y_pred, _square)
 
 
 # --------------------------------------------------------------------- mae
@@ -101,7 +145,7 @@ def mse(y_true, y_pred):
 
 def _mae_grad(y_true, y_pred):
     """Gradient of the sum-reduced :func:`mae`: :math:`\\operatorname{sign}(\\hat y - y)`."""
-    return np.sign(_residual(y_true, y_pred))
+    return residual_map(y_true, y_pred, _sign, scratch=1)
 
 
 def _mae_symbolic():
@@ -156,7 +200,7 @@ def mae(y_true, y_pred):
     >>> mae.grad([0.0, 1.0, 2.0], [1.0, -3.0, 2.0])
     array([ 1., -1.,  0.])
     """
-    return np.abs(_residual(y_true, y_pred))
+    return residual_map(y_true, y_pred, _absolute)
 
 
 # ------------------------------------------------------------- smooth_l1
@@ -165,8 +209,12 @@ def mae(y_true, y_pred):
 def _smooth_l1_grad(y_true, y_pred, *, beta=1.0):
     """Gradient of the sum-reduced :func:`smooth_l1`: ``clip(r / beta, -1, 1)``."""
     beta = _positive(beta, "beta")
-    r = _residual(y_true, y_pred)
-    return np.clip(r, -beta, beta) / beta
+
+    def clip_over_beta(r):
+        _clip(r, -beta, beta, out=r)
+        return r if beta == 1.0 else np.divide(r, beta, out=r)  # x / 1 is x: a pass less
+
+    return residual_map(y_true, y_pred, clip_over_beta)
 
 
 def _smooth_l1_symbolic():
@@ -234,11 +282,19 @@ def smooth_l1(y_true, y_pred, *, beta=1.0):
     array([ 0.25, -1.  ])
     """
     beta = _positive(beta, "beta")
-    abs_r = np.abs(_residual(y_true, y_pred))
-    clipped = np.minimum(abs_r, beta)
-    # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
-    # factor a <= beta first keeps tiny and huge beta free of under/overflow.
-    return (clipped / beta) * (abs_r - 0.5 * clipped)
+
+    def smooth_l1_in_place(r, clipped, scratch):
+        abs_r = np.abs(r, out=r)
+        _cap(abs_r, beta, out=clipped)
+        np.subtract(abs_r, np.multiply(clipped, 0.5, out=scratch), out=r)
+        # (a / beta) * (|r| - a / 2) is huber(delta=beta) / beta; dividing the
+        # factor a <= beta first keeps tiny and huge beta free of under/overflow
+        # (and a / 1 is a: a pass less for the default).
+        if beta != 1.0:
+            clipped = np.divide(clipped, beta, out=scratch)
+        return np.multiply(clipped, r, out=r)
+
+    return residual_map(y_true, y_pred, smooth_l1_in_place, scratch=2)
 
 
 # ------------------------------------------------------------------ huber
@@ -247,7 +303,7 @@ def smooth_l1(y_true, y_pred, *, beta=1.0):
 def _huber_grad(y_true, y_pred, *, delta=1.0):
     """Gradient of the sum-reduced :func:`huber`: ``clip(r, -delta, delta)``."""
     delta = _positive(delta, "delta")
-    return np.clip(_residual(y_true, y_pred), -delta, delta)
+    return residual_map(y_true, y_pred, lambda r: _clip(r, -delta, delta, out=r))
 
 
 def _huber_symbolic():
@@ -315,7 +371,9 @@ def huber(y_true, y_pred, *, delta=1.0):
     array([ 0.5, -2. ])
     """
     delta = _positive(delta, "delta")
-    return _huber_of_abs(np.abs(_residual(y_true, y_pred)), delta)
+    return residual_map(y_true, y_pred,
+                        lambda r, clipped, half: _huber_in_place(r, delta, clipped, half),
+                        scratch=2)
 
 
 # --------------------------------------------------------------- quantile
@@ -324,8 +382,9 @@ def huber(y_true, y_pred, *, delta=1.0):
 def _quantile_grad(y_true, y_pred, *, q=0.5):
     """Gradient of the sum-reduced :func:`quantile` (midpoint subgradient at the kink)."""
     q = _quantile_level(q)
-    r = _residual(y_true, y_pred)
-    return np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.5 - q))
+
+    return _as_array(residual_map(
+        y_true, y_pred, lambda r: np.where(r > 0, 1.0 - q, np.where(r < 0, -q, 0.5 - q))))
 
 
 def _quantile_symbolic():
@@ -344,7 +403,7 @@ def _quantile_symbolic():
     arguments=_ARGS,
     parameters={"q": s.q},
     element="scalar",
-    formula=r"\max\big(q\,u,\ (q - 1)\,u\big), \quad u = y - \hat y",
+    formula=r"\max\big((1 - q)\,r,\ -q\,r\big), \quad r = \hat y - y",
     gradients=(r"\begin{cases} 1 - q & \hat y > y \\ -q & \hat y < y \\ \tfrac12 - q & "
                r"\hat y = y \end{cases}",),
 )
@@ -389,8 +448,15 @@ def quantile(y_true, y_pred, *, q=0.5):
     array([-0.75,  0.25, -0.25])
     """
     q = _quantile_level(q)
-    u = -_residual(y_true, y_pred)
-    return np.where(u >= 0, q * u, (q - 1.0) * u)
+
+    def pinball(r, slope):
+        u = np.negative(r, out=r)
+        # u times q where u >= 0, else times q - 1: the slope is q - [u < 0], exactly q or
+        # the same rounding of q - 1 as the formula's
+        np.subtract(q, np.less(u, 0.0, out=slope), out=slope)
+        return np.multiply(u, slope, out=r)
+
+    return _as_array(residual_map(y_true, y_pred, pinball, scratch=1))
 
 
 # --------------------------------------------------------------- log_cosh
@@ -402,19 +468,25 @@ _LOG2 = float(np.log(2.0))
 _LOG_COSH_CROSSOVER = 1.0
 
 
-def _log_cosh_of_abs(abs_r):
-    out = np.empty_like(abs_r)
-    small = abs_r <= _LOG_COSH_CROSSOVER
-    half = 0.5 * abs_r[small]
-    out[small] = np.log1p(2.0 * np.sinh(half) ** 2)
-    large = abs_r[~small]
-    out[~small] = (large - _LOG2) + np.log1p(np.exp(-2.0 * large))
-    return out
+def _log_cosh_in_place(r, small, large):
+    """log cosh of the residuals ``r``: both formulas on every entry, then a choice
+    (cheaper than masking on small arrays). The small-residual formula gets ``|r|``
+    capped at the crossover, so that its sinh cannot overflow where it is not used."""
+    abs_r = np.abs(r, out=r)
+    # log1p(2 sinh(|r| / 2)^2)
+    np.minimum(abs_r, _LOG_COSH_CROSSOVER, out=small)
+    np.sinh(np.multiply(small, 0.5, out=small), out=small)
+    np.log1p(np.multiply(np.square(small, out=small), 2.0, out=small), out=small)
+    # (|r| - log 2) + log1p(exp(-2 |r|))
+    np.log1p(np.exp(np.multiply(abs_r, -2.0, out=large), out=large), out=large)
+    use_small = abs_r <= _LOG_COSH_CROSSOVER
+    np.add(np.subtract(abs_r, _LOG2, out=r), large, out=large)
+    return np.where(use_small, small, large)
 
 
 def _log_cosh_grad(y_true, y_pred):
     """Gradient of the sum-reduced :func:`log_cosh`: :math:`\\tanh(\\hat y - y)`."""
-    return np.tanh(_residual(y_true, y_pred))
+    return residual_map(y_true, y_pred, _tanh)
 
 
 def _log_cosh_symbolic():
@@ -474,4 +546,4 @@ def log_cosh(y_true, y_pred):
     >>> np.round(log_cosh.grad([0.0, 0.0], [0.5, -1000.0]), 6)
     array([ 0.462117, -1.      ])
     """
-    return _log_cosh_of_abs(np.abs(_residual(y_true, y_pred)))
+    return _as_array(residual_map(y_true, y_pred, _log_cosh_in_place, scratch=2))

@@ -14,7 +14,7 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_scalar
+from ._validation import as_float_array, check_scalar, map_blocks
 
 __all__ = [
     "l1_penalty",
@@ -158,8 +158,8 @@ def l2_penalty(w):
 def _elastic_net_grad(w, *, alpha=1.0, l1_ratio=0.5):
     """Subgradient of :func:`elastic_net_penalty` (sign(0) = 0 in the L1 part)."""
     alpha, l1_ratio = _elastic_net_params(alpha, l1_ratio)
-    w = as_float_array(w, "w")
-    return alpha * (l1_ratio * np.sign(w) + (1.0 - l1_ratio) * w)
+    return map_blocks(lambda v: alpha * (l1_ratio * np.sign(v) + (1.0 - l1_ratio) * v),
+                      as_float_array(w, "w"))
 
 
 def _elastic_net_symbolic():
@@ -215,8 +215,9 @@ def elastic_net_penalty(w, *, alpha=1.0, l1_ratio=0.5):
     array([ 4., -5.,  0.])
     """
     alpha, l1_ratio = _elastic_net_params(alpha, l1_ratio)
-    w = as_float_array(w, "w")
-    return alpha * (l1_ratio * np.abs(w) + (1.0 - l1_ratio) * 0.5 * (w * w))
+    # elementwise: blocked on large inputs, so that its temporaries stay in the cache
+    return map_blocks(lambda v: alpha * (l1_ratio * np.abs(v) + (1.0 - l1_ratio) * 0.5 * (v * v)),
+                      as_float_array(w, "w"))
 
 
 # ------------------------------------------------------ proximal operators

@@ -60,8 +60,8 @@ def _expectile_symbolic():
     arguments=_ARGS,
     parameters={"tau": tau},
     element="scalar",
-    formula=r"|\tau - \mathbb 1[u < 0]|\,u^2, \quad u = y - \hat y",
-    gradients=(r"2\,|\tau - \mathbb 1[u < 0]|\,(\hat y - y)",),
+    formula=r"|\tau - \mathbb 1[r > 0]|\,r^2, \quad r = \hat y - y",
+    gradients=(r"2\,|\tau - \mathbb 1[r > 0]|\,r",),
     grad=_expectile_grad,
     symbolic=_expectile_symbolic,
 )

@@ -606,3 +606,19 @@ def test_cross_entropy_gradient_rows_sum_to_zero(t, z):
     grad = cross_entropy.grad(t, z)
     np.testing.assert_allclose(grad.sum(axis=-1), 0.0, atol=1e-14)
     assert np.all(cross_entropy(t, z, reduction="none") >= 0)
+
+
+@pytest.mark.parametrize("n", [1, 5, 300])
+def test_cross_entropy_class_indices_equal_one_hot_rows_bit_for_bit(n):
+    """Class indices take a shortcut (no target matrix); one-hot probability rows take the
+    general route. Without label smoothing the two must agree to the last bit."""
+    rng = np.random.default_rng(n)
+    logits = rng.normal(size=(n, 7)) * 20.0
+    logits[0, :3] = 5.0  # tied maxima
+    indices = rng.integers(0, 7, size=n)
+    one_hot = np.eye(7)[indices]
+    for targets in (indices, indices.astype(np.float64)):
+        np.testing.assert_array_equal(cross_entropy(targets, logits, reduction="none"),
+                                      cross_entropy(one_hot, logits, reduction="none"))
+        np.testing.assert_array_equal(cross_entropy.grad(targets, logits, reduction="mean"),
+                                      cross_entropy.grad(one_hot, logits, reduction="mean"))

@@ -102,6 +102,30 @@ def test_reductions_agree(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_mean_gradient_changes_neither_inputs_nor_earlier_results(name):
+    """``.grad(..., reduction="mean")`` scales the gradient body's result in place: that
+    result must be a fresh array, never an input, a view of one, or a cached array."""
+    loss, case, arrays, params = _case(name, 8)
+    arrays = tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+    params = {k: np.asarray(v, dtype=np.float64) if isinstance(v, np.ndarray) else v
+              for k, v in params.items()}
+    inputs = [a.copy() for a in (*arrays, *params.values()) if isinstance(a, np.ndarray)]
+    earlier = as_tuple(loss.grad(*arrays, **params))
+    kept = [g.copy() for g in earlier]
+    mean_grads = as_tuple(loss.grad(*arrays, reduction="mean", **params))
+    loss.grad(*arrays, reduction="mean", **params)
+    for before, now in zip(inputs, [a for a in (*arrays, *params.values())
+                                    if isinstance(a, np.ndarray)], strict=True):
+        np.testing.assert_array_equal(now, before)
+    for before, now in zip(kept, earlier, strict=True):
+        np.testing.assert_array_equal(now, before)
+    if loss.info.mean_weights is None:
+        count = loss(*arrays, reduction="none", **params).size
+        for grad, mean_grad in zip(kept, mean_grads, strict=True):
+            np.testing.assert_array_equal(mean_grad, grad / count)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_matches_sympy_definition(name):
     loss, case, arrays, params = _case(name, 1)
     if case.symbolic is not None:

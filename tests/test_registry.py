@@ -98,3 +98,36 @@ def test_a_body_may_not_take_reduction_nor_register_twice():
                        Argument("y_pred", Z, differentiable=True, domain="-"))))
         def mse(y_true, y_pred):
             return y_pred
+
+
+@pytest.mark.parametrize("returned", ["the input", "a view of the input", "twice the same"])
+def test_mean_gradient_never_scales_an_array_the_caller_can_see(returned):
+    """The "mean" scales a gradient in place only when the body's result is its own."""
+    pair = (Argument("y_true", Z, differentiable=True, domain="-"),
+            Argument("y_pred", Z, differentiable=True, domain="-"))
+
+    def grad(y_true, y_pred):
+        if returned == "the input":
+            return y_true, y_pred
+        if returned == "a view of the input":
+            return y_true[:], y_pred.reshape(y_pred.shape)
+        twice = 2.0 * y_pred
+        return twice, twice
+
+    @register_loss(grad=grad, **_common(arguments=pair, element="scalar",
+                                        gradients=("1", "1")))
+    def leaky_gradient(y_true, y_pred):
+        """Test loss."""
+        return y_pred
+
+    try:
+        y_true, y_pred = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+        first, second = leaky_gradient.grad(y_true, y_pred, reduction="mean")
+        np.testing.assert_array_equal(y_true, [1.0, 2.0])
+        np.testing.assert_array_equal(y_pred, [3.0, 5.0])
+        expected = (y_pred, y_pred) if returned == "twice the same" else (y_true, y_pred)
+        expected = tuple((2.0 if returned == "twice the same" else 1.0) * e / 2 for e in expected)
+        np.testing.assert_array_equal(first, expected[0])
+        np.testing.assert_array_equal(second, expected[1])
+    finally:
+        del LOSSES["leaky_gradient"]
