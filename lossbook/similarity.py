@@ -22,7 +22,6 @@ from ._validation import (
     check_has_axis,
     check_same_shape,
     check_scalar,
-    check_signed_labels,
 )
 
 __all__ = [
@@ -75,37 +74,63 @@ def _labels_for_rows(y_true, rows, name_rows):
     return y
 
 
+#: the smallest subnormal: max(scale, _TINY) is scale for a non-zero row and turns 0 / 0 into
+#: 0 / _TINY = 0 for a zero row, one ufunc call instead of np.where(scale > 0, scale, 1)
+_TINY = 5e-324
+
+
+def _scaled_rows(v):
+    """(scale, u, root) along the last axis: v = scale * u with scale = max |v_j| (u = 0 for a
+    zero row) and root = ||u|| in [1, sqrt(d)], so nothing overflows or underflows."""
+    scale = np.maximum.reduce(np.abs(v), axis=-1, keepdims=True)
+    u = v / np.maximum(scale, _TINY)
+    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    return scale, u, root
+
+
+def _signed_label_mask(y):
+    """(y == 1, its count), raising unless every label is -1 or +1 (the message of
+    check_signed_labels; two counts instead of np.all of a three-array expression)."""
+    similar = y == 1.0
+    n_similar = np.count_nonzero(similar)
+    if n_similar + np.count_nonzero(y == -1.0) != y.size:
+        raise ValueError("y_true must contain labels in {-1, +1}")
+    return similar, n_similar
+
+
 def _norm_and_direction(v):
     """Euclidean norm along the last axis and the unit direction (0 for a zero row),
     from the row divided by its largest |entry|: nothing overflows or underflows."""
-    scale = np.max(np.abs(v), axis=-1, keepdims=True)
-    u = v / np.where(scale > 0, scale, 1.0)
-    root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
-    direction = u / np.where(root > 0, root, 1.0)
-    return (scale * root)[..., 0], direction
+    scale, u, root = _scaled_rows(v)
+    return (scale * root)[..., 0], u / np.maximum(root, _TINY)
 
 
 def _shifted_difference(a, b, eps):
     """a - b + eps with one rounding of the exact a - b (TwoSum keeps its error)."""
     head = a - b
     back = head - a
-    tail = (a - (head - back)) + (-b - back)
+    tail = (a - (head - back)) - (b + back)  # -b - back, one call fewer
     return (head + eps) + tail
 
 
-def _p_norm(v, p):
-    """||v||_p along the last axis and its gradient with respect to v (0 at v = 0)."""
-    scale = np.max(np.abs(v), axis=-1, keepdims=True)
-    u = np.abs(v) / np.where(scale > 0, scale, 1.0)
+def _p_norm_parts(v, p):
+    """(scale, u, root): ||v||_p = scale * root, u = |v| / scale (0 for a zero row)."""
+    abs_v = np.abs(v)
+    scale = np.maximum.reduce(abs_v, axis=-1, keepdims=True)
+    u = abs_v / np.maximum(scale, _TINY)
     if p == 2.0:
-        root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
+        root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
     elif p == 1.0:
-        root = np.sum(u, axis=-1, keepdims=True)
+        root = np.add.reduce(u, axis=-1, keepdims=True)
     else:
-        root = np.sum(u**p, axis=-1, keepdims=True) ** (1.0 / p)
-    ratio = u / np.where(root > 0, root, 1.0)
-    grad = np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
-    return (scale * root)[..., 0], grad
+        root = np.add.reduce(u**p, axis=-1, keepdims=True) ** (1.0 / p)
+    return scale, u, root
+
+
+def _p_norm_gradient(v, u, root, p):
+    """The gradient of ||v||_p with respect to v (0 at v = 0), from _p_norm_parts."""
+    ratio = u / np.maximum(root, _TINY)
+    return np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
 
 
 # --------------------------------------------------------------------------
@@ -114,22 +139,27 @@ def _p_norm(v, p):
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
+    """(similar, margin, x1 - x2 and its _scaled_rows), similar the mask of y = 1."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     y = _labels_for_rows(y_true, x1, "x1")
-    if not np.all((y == 0.0) | (y == 1.0)):
+    similar = y == 1.0
+    if np.count_nonzero(similar) + np.count_nonzero(y == 0.0) != y.size:
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
-    distance, direction = _norm_and_direction(x1 - x2)
-    return y, x1 - x2, distance, direction, margin
+    diff = x1 - x2
+    return similar, margin, diff, _scaled_rows(diff)
 
 
 def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     """(d/dx1, d/dx2): x1 - x2 for a similar pair; -(m - d) (x1 - x2)/d for a
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
-    y, diff, distance, direction, margin = _contrastive_parts(y_true, x1, x2, margin)
-    push = np.where((y == 0.0) & (distance < margin), margin - distance, 0.0)[..., None]
-    grad = np.where(y[..., None] == 1.0, diff, -push * direction)
+    similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
+    distance = (scale * root)[..., 0]
+    direction = u / np.maximum(root, _TINY)
+    # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
+    push = np.where(similar, 0.0, np.maximum(margin - distance, 0.0))[..., None]
+    grad = np.where(similar[..., None], diff, -push * direction)
     return grad, -grad
 
 
@@ -204,9 +234,11 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     >>> g1  # -(1 - 0.5) (0.6, 0.8)
     array([[-0.3, -0.4]])
     """
-    y, _, distance, _, margin = _contrastive_parts(y_true, x1, x2, margin)
-    gap = np.maximum(margin - distance, 0.0)
-    return np.where(y == 1.0, 0.5 * distance * distance, 0.5 * gap * gap)
+    similar, margin, _, (scale, _, root) = _contrastive_parts(y_true, x1, x2, margin)
+    distance = (scale * root)[..., 0]
+    # one square of what is squared: d for a similar pair, max(0, m - d) otherwise
+    term = np.where(similar, distance, np.maximum(margin - distance, 0.0))
+    return np.multiply(0.5 * term, term, out=term)  # in place: an array also for one row
 
 
 # --------------------------------------------------------------------------
@@ -215,6 +247,9 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 
 
 def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
+    """The hinge per triplet and what the gradient needs: the differences v (a - x+ and
+    a - x- + eps, stacked on a new first axis), their _p_norm_parts u and root, and for
+    the swap (v, u, root, swapped) of x+ - x- + eps (None without the swap)."""
     a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
     check_same_shape(a, pos, ("anchor", "positive"))
     check_same_shape(a, neg, ("anchor", "negative"))
@@ -223,23 +258,35 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     eps = check_scalar(eps, "eps", low=0.0)
     if not isinstance(swap, bool | np.bool_):
         raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
-    d_pos, g_pos = _p_norm(_shifted_difference(a, pos, eps), p)
-    d_neg, g_neg = _p_norm(_shifted_difference(a, neg, eps), p)
-    swapped = np.zeros(d_neg.shape, dtype=bool)
-    g_swap = np.zeros_like(g_neg)
+    # Both distances in one pass: the same ufunc calls on (x+, x-) stacked.
+    v = _shifted_difference(a, np.concatenate((pos, neg)).reshape((2,) + a.shape), eps)
+    scale, u, root = _p_norm_parts(v, p)
+    d_pos, d_neg = (scale * root)[..., 0]
+    swap_parts = None
     if swap:
-        d_swap, g_swap = _p_norm(_shifted_difference(pos, neg, eps), p)
+        v_swap = _shifted_difference(pos, neg, eps)
+        swap_scale, u_swap, root_swap = _p_norm_parts(v_swap, p)
+        d_swap = (swap_scale * root_swap)[..., 0]
         swapped = d_swap < d_neg
         d_neg = np.where(swapped, d_swap, d_neg)
+        swap_parts = (v_swap, u_swap, root_swap, swapped)
     hinge = (d_pos - d_neg) + margin  # the margin survives next to huge distances
-    return hinge, g_pos, g_neg, g_swap, swapped
+    return hinge, v, u, root, swap_parts
 
 
 def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     """(d/danchor, d/dpositive, d/dnegative) where the hinge is active (0 elsewhere)."""
-    hinge, g_pos, g_neg, g_swap, swapped = _triplet_parts(anchor, positive, negative,
-                                                          margin, p, eps, swap)
+    hinge, v, u, root, swap_parts = _triplet_parts(anchor, positive, negative,
+                                                   margin, p, eps, swap)
+    p = float(p)
+    g = _p_norm_gradient(v, u, root, p)  # (g(a - x+), g(a - x-)) stacked
     active = (hinge > 0)[..., None]
+    if swap_parts is None:
+        masked = np.where(active, g, 0.0)
+        return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
+    g_pos, g_neg = g
+    v_swap, u_swap, root_swap, swapped = swap_parts
+    g_swap = _p_norm_gradient(v_swap, u_swap, root_swap, p)
     swapped = swapped[..., None]
     d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
     d_positive = np.where(active, -g_pos - np.where(swapped, g_swap, 0.0), 0.0)
@@ -346,49 +393,56 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
 # --------------------------------------------------------------------------
 
 
-def _stabilised_norm(x):
-    """sqrt(||x||^2 + 1e-12) along the last axis, scaled by max(max |x|, 1e-6)."""
-    scale = np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-6)
-    u = x / scale
-    return (scale * np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + COSINE_EPS / scale / scale))
-
-
 def _cosine_parts(y_true, x1, x2, margin):
+    """The validated labels and margin, the rows x1, x2 stacked on a new first axis (xs),
+    max |x_j| of each row (top), R = sqrt(||x||^2 + 1e-12) (scaled by max(top, 1e-6)) and
+    xs / R, all with the two inputs stacked: one ufunc call serves both."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
-    y = check_signed_labels(_labels_for_rows(y_true, x1, "x1"))
+    similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    r1, r2 = _stabilised_norm(x1), _stabilised_norm(x2)
-    a, b = x1 / r1, x2 / r2
-    cos = np.sum(a * b, axis=-1)
-    # 1 - cos as three non-negative terms (exact algebra, see the docstring).
-    inv_gap = 1.0 / r1[..., 0] - 1.0 / r2[..., 0]
-    one_minus = (0.5 * np.sum((a - b) ** 2, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
-                 + COSINE_EPS / r1[..., 0] / r2[..., 0])
-    return y, x1, x2, r1, r2, cos, one_minus, margin
+    xs = np.concatenate((x1, x2)).reshape((2,) + x1.shape)
+    top = np.maximum.reduce(np.abs(xs), axis=-1, keepdims=True)
+    scale = np.maximum(top, 1e-6)
+    u = xs / scale
+    r = scale * np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
+    return similar, n_similar, margin, xs, top, r, xs / r
+
+
+def _one_minus_cosine(r, ab):
+    """1 - cos as three non-negative terms (exact algebra, see the docstring)."""
+    a, b = ab
+    r1, r2 = r[..., 0]
+    inv_gap = 1.0 / r1 - 1.0 / r2
+    diff = a - b
+    return (0.5 * np.add.reduce(diff * diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
+            + COSINE_EPS / r1 / r2)
 
 
 def _orthogonal_part(u, v, c):
     """v - (u . v) u for unit rows u, v (c = u . v), from the difference v -+ u, which is
     exactly 0 for parallel (or opposite) rows, so nothing is left of rounding there."""
     d = v - np.sign(c) * u
-    return d - np.sum(d * u, axis=-1, keepdims=True) * u
+    return d - np.add.reduce(d * u, axis=-1, keepdims=True) * u
 
 
 def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     """(d/dx1, d/dx2). With u_i = x_i / ||x_i||, rho_i = ||x_i|| / R_i:
     grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
     orthogonal part taken from a difference of unit rows; -that for y = 1, that for
-    y = -1 with cos > m, 0 otherwise; the mirror image for x2."""
-    y, x1, x2, r1, r2, cos, _, margin = _cosine_parts(y_true, x1, x2, margin)
-    n1, u1 = _norm_and_direction(x1)
-    n2, u2 = _norm_and_direction(x2)
-    rho1, rho2 = n1[..., None] / r1, n2[..., None] / r2
-    c = np.sum(u1 * u2, axis=-1, keepdims=True)
-    grad_cos_1 = rho2 / r1 * (_orthogonal_part(u1, u2, c) + (COSINE_EPS / r1 / r1) * c * u1)
-    grad_cos_2 = rho1 / r2 * (_orthogonal_part(u2, u1, c) + (COSINE_EPS / r2 / r2) * c * u2)
-    sign = np.where(y == 1.0, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
-    return sign * grad_cos_1, sign * grad_cos_2
+    y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both computed stacked)."""
+    similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
+    cos = np.add.reduce(a * b, axis=-1)
+    # norms and unit rows from the row maxima already at hand (as _norm_and_direction)
+    u = xs / np.maximum(top, _TINY)
+    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    units = u / np.maximum(root, _TINY)
+    rho = (top * root) / r
+    c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
+    orthogonal = _orthogonal_part(units, units[::-1], c)
+    grad_cos = rho[::-1] / r * (orthogonal + (COSINE_EPS / r / r) * c * units)
+    sign = np.where(similar, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
+    return tuple(sign * grad_cos)
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
@@ -479,8 +533,14 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     ...                       margin=0.5, reduction="none").round(6)  # 1 - 0, cos 45° - 0.5
     array([1.      , 0.207107])
     """
-    y, _, _, _, _, cos, one_minus, margin = _cosine_parts(y_true, x1, x2, margin)
-    return np.where(y == 1.0, one_minus, np.maximum(cos - margin, 0.0))
+    similar, n_similar, margin, _, _, r, ab = _cosine_parts(y_true, x1, x2, margin)
+    # One kind of pair only: skip the other's formula (one pair, 0-d: np.where keeps an array).
+    if n_similar == similar.size and similar.ndim:
+        return _one_minus_cosine(r, ab)
+    hinge = np.maximum(np.add.reduce(ab[0] * ab[1], axis=-1) - margin, 0.0)
+    if n_similar == 0 and similar.ndim:
+        return hinge
+    return np.where(similar, _one_minus_cosine(r, ab), hinge)
 
 
 # --------------------------------------------------------------------------
@@ -492,14 +552,14 @@ def _hinge_embedding_inputs(y_true, distances, margin):
     y = as_float_array(y_true, "y_true")
     x = as_float_array(distances, "distances")
     check_same_shape(y, x, ("y_true", "distances"))
-    check_signed_labels(y)
-    return y, x, check_scalar(margin, "margin", low=0.0)
+    similar, _ = _signed_label_mask(y)
+    return similar, x, check_scalar(margin, "margin", low=0.0)
 
 
 def _hinge_embedding_grad(y_true, distances, *, margin=1.0):
     """1 where y = 1; -1 where y = -1 and x < m; 0 elsewhere (also at the kink)."""
-    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
-    return np.where(y == 1.0, 1.0, np.where(margin - x > 0, -1.0, 0.0))
+    similar, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(similar, 1.0, np.where(margin - x > 0, -1.0, 0.0))
 
 
 def _hinge_embedding_symbolic():
@@ -555,5 +615,5 @@ def hinge_embedding_loss(y_true, distances, *, margin=1.0):
     >>> hinge_embedding_loss.grad([1, -1, -1], [0.5, 0.25, 2.0])
     array([ 1., -1.,  0.])
     """
-    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
-    return np.where(y == 1.0, x, np.maximum(margin - x, 0.0))
+    similar, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(similar, x, np.maximum(margin - x, 0.0))
