@@ -103,21 +103,37 @@ def _ctc_inputs(y_true, logits, blank):
 # --------------------------------------------------------------------------
 
 
-def _logsumexp3(a, b, c):
-    """log(e^a + e^b + e^c) elementwise, -inf allowed, accurate when the result is near 0.
+#: the most negative double: max(m, _LOWEST) is m for a finite m and keeps -inf - shift = -inf
+#: (not NaN) where every term is -inf
+_LOWEST = -np.finfo(np.float64).max
 
-    The largest term is taken out exactly: max + log1p(sum of the other two
-    exponentials), so a dominating term gives a result as small as it truly is.
+
+def _logsumexp_windows(terms, out=None):
+    """log(e^a + e^b + e^c) over the last axis (of length 3) of a fresh array ``terms``,
+    -inf allowed, accurate when the result is near 0; sorts ``terms`` in place.
+
+    The largest term m is taken out exactly: m + log1p(the other two exponentials), so a
+    dominating term gives a result as small as it truly is. Sorted, the other two are the
+    first two entries; where every term is -inf the shift is finite and the result -inf.
     """
-    m = np.maximum(np.maximum(a, b), c)
-    finite = np.isfinite(m)
-    shift = np.where(finite, m, 0.0)
-    is_a = a == m
-    is_b = (b == m) & ~is_a
-    is_c = ~(is_a | is_b)
-    others = (np.where(is_a, 0.0, np.exp(a - shift)) + np.where(is_b, 0.0, np.exp(b - shift))
-              + np.where(is_c, 0.0, np.exp(c - shift)))
-    return np.where(finite, m + np.log1p(others), -np.inf)
+    terms.sort(axis=-1)
+    top = terms[..., 2]
+    e = np.exp(terms[..., :2] - np.maximum(top, _LOWEST)[..., None])
+    return np.add(top, np.log1p(e[..., 0] + e[..., 1]), out=out)
+
+
+def _logsumexp3(a, b, c):
+    """log(e^a + e^b + e^c) elementwise, -inf allowed (see _logsumexp_windows)."""
+    return _logsumexp_windows(np.stack((a, b, c), axis=-1))
+
+
+def _windows(v):
+    """The view w[..., s, :] = (v[..., s], v[..., s + 1], v[..., s + 2]) of a fresh
+    C-contiguous array whose last axis is padded by 2: three neighbours side by side, no
+    copy (only read: its entries overlap). np.ndarray on v's buffer, a fraction of the cost
+    of np.lib.stride_tricks.as_strided."""
+    *lead, length = v.shape
+    return np.ndarray((*lead, length - 2, 3), np.float64, v, 0, v.strides + v.strides[-1:])
 
 
 class _Lattice:
@@ -141,36 +157,27 @@ class _Lattice:
 
         self.top, top_value, self.e, self.rest = softmax_parts(z)
         log_probs = (z - top_value) - np.log1p(self.rest)
-        index = np.broadcast_to(ext[:, None, :], (n, t_len, s_max))
-        emit = np.take_along_axis(log_probs, index, axis=-1)
+        emit = log_probs[np.arange(n)[:, None, None], np.arange(t_len)[None, :, None],
+                         ext[:, None, :]]
         self.emit = np.where(self.valid[:, None, :], emit, -np.inf)
         self.log_probs = log_probs
-        with np.errstate(invalid="ignore"):
-            self._forward()
-
-    @staticmethod
-    def _shift(v, k):
-        out = np.full_like(v, -np.inf)
-        out[:, k:] = v[:, :-k]
-        return out
-
-    @staticmethod
-    def _unshift(v, k):
-        out = np.full_like(v, -np.inf)
-        out[:, :-k] = v[:, k:]
-        return out
+        self._forward()
 
     def _forward(self):
         n, t_len, s_max = self.emit.shape
-        alpha = np.full((n, t_len, s_max), -np.inf)
-        alpha[:, 0, :2] = self.emit[:, 0, :2]
-        no_skip = np.full((n, s_max), -np.inf)
+        # alpha with two -inf columns in front: frame t's three predecessors of every state
+        # (s - 2, s - 1, s) are one window of frame t - 1, read without copying.
+        padded = np.full((n, t_len, s_max + 2), -np.inf)
+        padded[:, 0, 2:4] = self.emit[:, 0, :2]
+        windows = _windows(padded)
+        # the window's first entry (s - 2) counts only where the skip onto s is allowed
+        allowed = np.ones((n, s_max, 3), dtype=bool)
+        allowed[..., 0] = self.skip
         for t in range(1, t_len):
-            prev = alpha[:, t - 1]
-            two_back = np.where(self.skip, self._shift(prev, 2), no_skip) if s_max > 2 else no_skip
-            one_back = self._shift(prev, 1) if s_max > 1 else no_skip
-            alpha[:, t] = _logsumexp3(prev, one_back, two_back) + self.emit[:, t]
-        self.alpha = alpha
+            terms = np.where(allowed, windows[:, t - 1], -np.inf)
+            _logsumexp_windows(terms, out=padded[:, t, 2:])
+            padded[:, t, 2:] += self.emit[:, t]
+        self.alpha = alpha = padded[..., 2:]
         last = alpha[:, -1]
         rows = np.arange(n)
         end = last[rows, self.ext_lengths - 1]
@@ -258,16 +265,17 @@ class _Lattice:
         beta[rows, -1, self.ext_lengths - 1] = 0.0
         has_label = self.lengths > 0
         beta[rows[has_label], -1, self.ext_lengths[has_label] - 2] = 0.0
-        no_skip = np.full((n, s_max), -np.inf)
-        # The skip s -> s + 2 is allowed when the skip onto s + 2 is.
-        skip_from = self._unshift(self.skip.astype(float), 2) > 0 if s_max > 2 else None
-        with np.errstate(invalid="ignore"):
-            for t in range(t_len - 2, -1, -1):
-                nxt = beta[:, t + 1] + self.emit[:, t + 1]
-                one_ahead = self._unshift(nxt, 1) if s_max > 1 else no_skip
-                two_ahead = (np.where(skip_from, self._unshift(nxt, 2), no_skip)
-                             if s_max > 2 else no_skip)
-                beta[:, t] = _logsumexp3(nxt, one_ahead, two_ahead)
+        # beta_{t+1} + emit_{t+1}, padded by two -inf columns behind: the successors
+        # (s, s + 1, s + 2) of every state are one window of it.
+        ahead = np.full((n, s_max + 2), -np.inf)
+        windows = _windows(ahead)
+        # the skip s -> s + 2 (the window's last entry) is allowed when the skip onto s + 2 is
+        allowed = np.ones((n, s_max, 3), dtype=bool)
+        allowed[:, :-2, 2] = self.skip[:, 2:]
+        allowed[:, -2:, 2] = False
+        for t in range(t_len - 2, -1, -1):
+            np.add(beta[:, t + 1], self.emit[:, t + 1], out=ahead[:, :s_max])
+            _logsumexp_windows(np.where(allowed, windows, -np.inf), out=beta[:, t])
         return beta
 
     def grad(self):
@@ -281,9 +289,12 @@ class _Lattice:
             occupancy = np.exp(self.alpha + beta - ll[:, None, None])
         occupancy = np.where(self.valid[:, None, :], occupancy, 0.0)
         # Sum the occupancy of the extended positions of each class, per frame.
-        posterior = np.zeros((n * k, t_len))
+        # bincount adds in the order given, as np.add.at does, and far faster: bin
+        # (sample, class, frame) of every valid (sample, position, frame)
         flat = (np.arange(n)[:, None] * k + self.ext)[self.valid]
-        np.add.at(posterior, flat, occupancy.transpose(0, 2, 1)[self.valid])
+        bins = (flat[:, None] * t_len + np.arange(t_len)).ravel()
+        posterior = np.bincount(bins, weights=occupancy.transpose(0, 2, 1)[self.valid].ravel(),
+                                minlength=n * k * t_len)
         posterior = posterior.reshape(n, k, t_len).transpose(0, 2, 1)
         # softmax - posterior as in cross_entropy (the posterior sums to 1 over the
         # classes): (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each
