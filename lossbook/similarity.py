@@ -79,6 +79,32 @@ def _labels_for_rows(y_true, rows, name_rows):
 _TINY = 5e-324
 
 
+#: Inputs of at most this many entries are stacked (see _pair); 2^15 doubles are 256 KiB.
+_STACK_LIMIT = 2**15
+
+
+def _pair(x1, x2):
+    """Two arrays of one shape as a pair: stacked on a new first axis of length 2 when
+    small, so that one ufunc call serves both (on ~100 entries the call, not the
+    arithmetic, is the cost); the tuple (x1, x2) when large, where a temporary twice an
+    input's size would be fresh memory, page-faulted in on every call. Either way
+    ``pair[0]``, ``pair[1]``, unpacking and ``pair[::-1]`` give the two sides."""
+    if x1.size <= _STACK_LIMIT:
+        return np.concatenate((x1, x2)).reshape((2,) + x1.shape)
+    return (x1, x2)
+
+
+def _sides(f, *pairs):
+    """f on both sides of pairs (see _pair): one call on stacked pairs, or one call per
+    side on tuples. Returns what f returns, every array a pair in the same form."""
+    if type(pairs[0]) is not tuple:
+        return f(*pairs)
+    first, second = (f(*side) for side in zip(*pairs, strict=True))
+    if isinstance(first, tuple):
+        return tuple(zip(first, second, strict=True))
+    return first, second
+
+
 def _scaled_rows(v):
     """(scale, u, root) along the last axis: v = scale * u with scale = max |v_j| (u = 0 for a
     zero row) and root = ||u|| in [1, sqrt(d)], so nothing overflows or underflows."""
@@ -258,10 +284,10 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     eps = check_scalar(eps, "eps", low=0.0)
     if not isinstance(swap, bool | np.bool_):
         raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
-    # Both distances in one pass: the same ufunc calls on (x+, x-) stacked.
-    v = _shifted_difference(a, np.concatenate((pos, neg)).reshape((2,) + a.shape), eps)
-    scale, u, root = _p_norm_parts(v, p)
-    d_pos, d_neg = (scale * root)[..., 0]
+    # Both distances at once: the same ufunc calls on the pair (x+, x-).
+    v = _sides(lambda other: _shifted_difference(a, other, eps), _pair(pos, neg))
+    scale, u, root = _sides(lambda w: _p_norm_parts(w, p), v)
+    d_pos, d_neg = _sides(lambda sc, ro: (sc * ro)[..., 0], scale, root)
     swap_parts = None
     if swap:
         v_swap = _shifted_difference(pos, neg, eps)
@@ -279,10 +305,10 @@ def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, sw
     hinge, v, u, root, swap_parts = _triplet_parts(anchor, positive, negative,
                                                    margin, p, eps, swap)
     p = float(p)
-    g = _p_norm_gradient(v, u, root, p)  # (g(a - x+), g(a - x-)) stacked
+    g = _sides(lambda *parts: _p_norm_gradient(*parts, p), v, u, root)  # g(a - x+), g(a - x-)
     active = (hinge > 0)[..., None]
     if swap_parts is None:
-        masked = np.where(active, g, 0.0)
+        masked = _sides(lambda side: np.where(active, side, 0.0), g)
         return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
     g_pos, g_neg = g
     v_swap, u_swap, root_swap, swapped = swap_parts
@@ -393,29 +419,38 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
 # --------------------------------------------------------------------------
 
 
+def _cosine_rows(x):
+    """max |x_j| of each row (top), R = sqrt(||x||^2 + 1e-12) (scaled by max(top, 1e-6))
+    and x / R, for rows x (one side of a pair, or both stacked)."""
+    work = np.abs(x)  # then x / scale and its square, in place: one full-size temporary
+    top = np.maximum.reduce(work, axis=-1, keepdims=True)
+    scale = np.maximum(top, 1e-6)
+    np.divide(x, scale, out=work)
+    np.multiply(work, work, out=work)
+    r = scale * np.sqrt(np.add.reduce(work, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
+    return top, r, np.divide(x, r, out=work)
+
+
 def _cosine_parts(y_true, x1, x2, margin):
-    """The validated labels and margin, the rows x1, x2 stacked on a new first axis (xs),
-    max |x_j| of each row (top), R = sqrt(||x||^2 + 1e-12) (scaled by max(top, 1e-6)) and
-    xs / R, all with the two inputs stacked: one ufunc call serves both."""
+    """The validated labels and margin, and the pairs (see _pair) of rows, top, R and
+    rows / R of _cosine_rows."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    xs = np.concatenate((x1, x2)).reshape((2,) + x1.shape)
-    top = np.maximum.reduce(np.abs(xs), axis=-1, keepdims=True)
-    scale = np.maximum(top, 1e-6)
-    u = xs / scale
-    r = scale * np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
-    return similar, n_similar, margin, xs, top, r, xs / r
+    xs = _pair(x1, x2)
+    return (similar, n_similar, margin, xs) + _sides(_cosine_rows, xs)
 
 
-def _one_minus_cosine(r, ab):
-    """1 - cos as three non-negative terms (exact algebra, see the docstring)."""
+def _one_minus_cosine(r, ab, scratch=None):
+    """1 - cos as three non-negative terms (exact algebra, see the docstring); ``scratch``,
+    an array of one input's shape that is no longer needed, receives a - b."""
     a, b = ab
-    r1, r2 = r[..., 0]
+    r1, r2 = r[0][..., 0], r[1][..., 0]
     inv_gap = 1.0 / r1 - 1.0 / r2
-    diff = a - b
-    return (0.5 * np.add.reduce(diff * diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
+    diff = np.subtract(a, b, out=scratch)
+    np.multiply(diff, diff, out=diff)
+    return (0.5 * np.add.reduce(diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
             + COSINE_EPS / r1 / r2)
 
 
@@ -433,16 +468,22 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both computed stacked)."""
     similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
     cos = np.add.reduce(a * b, axis=-1)
-    # norms and unit rows from the row maxima already at hand (as _norm_and_direction)
-    u = xs / np.maximum(top, _TINY)
-    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    units = u / np.maximum(root, _TINY)
-    rho = (top * root) / r
+    units, rho = _sides(_units_and_rho, xs, top, r)
     c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
-    orthogonal = _orthogonal_part(units, units[::-1], c)
-    grad_cos = rho[::-1] / r * (orthogonal + (COSINE_EPS / r / r) * c * units)
+
+    def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
+        return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
+
     sign = np.where(similar, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
-    return tuple(sign * grad_cos)
+    return tuple(sign * g for g in _sides(grad_cos, units, units[::-1], r, rho[::-1]))
+
+
+def _units_and_rho(x, top, r):
+    """Unit rows u = x / ||x|| and rho = ||x|| / R, from the row maxima already at hand
+    (as _norm_and_direction)."""
+    u = x / np.maximum(top, _TINY)
+    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    return np.divide(u, np.maximum(root, _TINY), out=u), (top * root) / r
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
@@ -537,10 +578,11 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     # One kind of pair only: skip the other's formula (one pair, 0-d: np.where keeps an array).
     if n_similar == similar.size and similar.ndim:
         return _one_minus_cosine(r, ab)
-    hinge = np.maximum(np.add.reduce(ab[0] * ab[1], axis=-1) - margin, 0.0)
+    products = ab[0] * ab[1]
+    hinge = np.maximum(np.add.reduce(products, axis=-1) - margin, 0.0)
     if n_similar == 0 and similar.ndim:
         return hinge
-    return np.where(similar, _one_minus_cosine(r, ab), hinge)
+    return np.where(similar, _one_minus_cosine(r, ab, scratch=products), hinge)
 
 
 # --------------------------------------------------------------------------
