@@ -15,20 +15,12 @@ import sympy as sp
 from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_same_shape, check_scalar
 from .logits import complement_sums, row_argmax_mask, softmax_parts
+from .similarity import _norm_and_direction, _pair, _sides
 
 __all__ = ["info_nce"]
 
 #: softmax temperature :math:`T` of :func:`info_nce`
 temperature_symbol = sp.Symbol("T", positive=True)
-
-
-def _norm_and_direction(v):
-    """Euclidean norm of each row and its unit direction, from the row divided by its
-    largest |entry| (max(., 5e-324) leaves a zero row 0; the caller rejects zero rows)."""
-    scale = np.maximum.reduce(np.abs(v), axis=-1, keepdims=True)
-    u = v / np.maximum(scale, 5e-324)
-    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    return (scale * root)[..., 0], u / np.maximum(root, 5e-324)
 
 
 # --------------------------------------------------------------------------
@@ -50,9 +42,9 @@ def info_nce_symbols(n, d):
 
 
 def _info_nce_parts(queries, keys, temperature, normalize):
-    """Validated (queries, keys) stacked on a new first axis, their unit rows (or the rows
-    themselves without normalize), the logits and the temperature. Both inputs go through
-    the normalisation (and its gradient) together: one ufunc call serves both."""
+    """Validated (queries, keys) as a pair (see lossbook.similarity._pair), their unit rows
+    (or the rows themselves without normalize), the logits and the temperature. Both
+    inputs go through the normalisation (and its gradient) together."""
     q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")
     for x, name in ((q, "queries"), (k, "keys")):
         if x.ndim != 2:
@@ -61,14 +53,13 @@ def _info_nce_parts(queries, keys, temperature, normalize):
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
     if not isinstance(normalize, bool | np.bool_):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    both = np.concatenate((q, k)).reshape((2,) + q.shape)
+    both = _pair(q, k)
     if normalize:
-        norms, units = _norm_and_direction(both)
-        if np.count_nonzero(norms) != norms.size:
-            for norm, name in zip(norms, ("queries", "keys"), strict=True):
-                if not norm.all():
-                    raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no "
-                                     "direction to normalise (normalize=True)")
+        norms, units = _sides(_norm_and_direction, both)
+        for norm, name in zip(norms, ("queries", "keys"), strict=True):
+            if np.count_nonzero(norm) != norm.size:
+                raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no "
+                                 "direction to normalise (normalize=True)")
     else:
         units = both
     logits = (units[0] @ units[1].T) / temperature
@@ -90,8 +81,7 @@ def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     grad_k = (p_off.T @ q - miss * q) / temperature
     if not normalize:
         return grad_q, grad_k
-    return tuple(_through_normalisation(both, np.concatenate((grad_q, grad_k))
-                                        .reshape(both.shape)))
+    return tuple(_sides(_through_normalisation, both, _pair(grad_q, grad_k)))
 
 
 def _through_normalisation(x, g):
