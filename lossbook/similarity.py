@@ -170,7 +170,7 @@ def _contrastive_parts(y_true, x1, x2, margin):
     check_same_shape(x1, x2, ("x1", "x2"))
     y = _labels_for_rows(y_true, x1, "x1")
     similar = y == 1.0
-    if np.count_nonzero(similar) + np.count_nonzero(y == 0.0) != y.size:
+    if np.count_nonzero(y != similar):  # y is 1 where similar, 0 elsewhere: labels in {0, 1}
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     diff = x1 - x2
@@ -261,10 +261,15 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     array([[-0.3, -0.4]])
     """
     similar, margin, _, (scale, _, root) = _contrastive_parts(y_true, x1, x2, margin)
-    distance = (scale * root)[..., 0]
-    # one square of what is squared: d for a similar pair, max(0, m - d) otherwise
-    term = np.where(similar, distance, np.maximum(margin - distance, 0.0))
-    return np.multiply(0.5 * term, term, out=term)  # in place: an array also for one row
+    term = (scale * root)[..., 0]  # the distance d
+    # one square of what is squared: d for a similar pair, max(0, m - d) otherwise (each
+    # formula only where some pair needs it; in place, so that one row stays an array)
+    n_similar = np.count_nonzero(similar)
+    if not n_similar:
+        np.maximum(np.subtract(margin, term, out=term), 0.0, out=term)
+    elif n_similar != similar.size:
+        term = np.where(similar, term, np.maximum(margin - term, 0.0))
+    return np.multiply(0.5 * term, term, out=term)
 
 
 # --------------------------------------------------------------------------
