@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
+from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
 from ._validation import (
     as_float_array,
     check_has_axis,
@@ -39,24 +40,6 @@ z_fake = sp.Symbol("z_f", real=True)
 DISCRIMINATOR_KINDS = ("minimax", "hinge", "wasserstein")
 GENERATOR_KINDS = ("minimax", "non_saturating", "hinge", "wasserstein")
 
-# 1/n! for n = 2 .. 21: psi(x) = sum_{n >= 2} x^n / n!; for |x| <= 1 the first term left
-# out is below 1/22! ~ 9e-22 of x^2, far below double precision of psi >= x^2 / e.
-_PSI_COEFFICIENTS = [1.0]
-for _n in range(2, 22):
-    _PSI_COEFFICIENTS.append(_PSI_COEFFICIENTS[-1] / _n)
-_PSI_COEFFICIENTS = tuple(_PSI_COEFFICIENTS[1:])  # 1/2!, 1/3!, ..., 1/21!
-
-
-def _horner(x, coefficients):
-    """sum_n c_n x^n for c_0, c_1, ... in place on one fresh array (as
-    ``series = series * x + c`` from the highest coefficient, the same roundings)."""
-    series = np.full(x.shape, coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        series *= x
-        series += c
-    return series
-
-
 def exp_excess(x):
     r""":math:`\psi(x) = e^x - 1 - x \ge 0` with full relative accuracy for every float ``x``.
 
@@ -68,7 +51,7 @@ def exp_excess(x):
     small = np.abs(x) <= 1.0
     n_small = np.count_nonzero(small)
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
-        series = _horner(x, _PSI_COEFFICIENTS)
+        series = horner(x, PSI_COEFFICIENTS)
         return np.multiply(x * x, series, out=series)
     xl = np.where(small, 0.0, x) if n_small else x
     if np.maximum.reduce(xl, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
@@ -76,28 +59,10 @@ def exp_excess(x):
             large = np.expm1(xl) - xl
     else:
         large = np.expm1(xl) - xl
-    if not n_small:
+    if not n_small and x.ndim:  # (a 0-d x takes np.where below, which returns an array)
         return large
     xs = np.where(small, x, 0.0)
-    return np.where(small, xs * xs * _horner(xs, _PSI_COEFFICIENTS), large)
-
-
-# (-1)^n / n for n = 2 .. 9: log(1 + m) - m = sum_{n >= 2} (-1)^(n+1) m^n / n = -m^2 sum ...
-_LOG1P_COEFFICIENTS = tuple((1.0 if n % 2 == 0 else -1.0) / n for n in range(2, 10))
-
-
-def _log1p_minus(m):
-    """log(1 + m) - m for m > -1: a series for |m| <= 1e-3, where the subtraction would
-    cancel (8 terms: the first one left out is below 1e-24 of m^2 / 2)."""
-    small = np.abs(m) <= 1e-3
-    n_small = np.count_nonzero(small)
-    if not n_small:
-        return np.log1p(m) - m
-    ms = np.where(small, m, 0.0)
-    series = -ms * ms * _horner(ms, _LOG1P_COEFFICIENTS)
-    if n_small == small.size:
-        return series
-    return np.where(small, series, np.log1p(np.where(small, 0.0, m)) - m)
+    return np.where(small, xs * xs * horner(xs, PSI_COEFFICIENTS), large)
 
 
 def _check_kind(kind, kinds):
@@ -187,9 +152,9 @@ def _distillation(t, s, temperature, want_grad):
     small_m = m <= 0.5
     n_small_m = np.count_nonzero(small_m)
     if n_small_m == small_m.size:
-        kl = a_sum + _log1p_minus(m)
+        kl = a_sum + log1p_minus(m)
     elif n_small_m:
-        kl = np.where(small_m, a_sum + _log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
+        kl = np.where(small_m, a_sum + log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
     else:
         kl = np.log1p(m) - b
     if any_large:

@@ -13,9 +13,9 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
+from ._rowwise import norm_and_direction, pair, sides
 from ._validation import as_float_array, check_same_shape, check_scalar
 from .logits import complement_sums, row_argmax_mask, softmax_parts
-from .similarity import _norm_and_direction, _pair, _sides
 
 __all__ = ["info_nce"]
 
@@ -42,7 +42,7 @@ def info_nce_symbols(n, d):
 
 
 def _info_nce_parts(queries, keys, temperature, normalize):
-    """Validated (queries, keys) as a pair (see lossbook.similarity._pair), their unit rows
+    """Validated (queries, keys) as a pair (see lossbook.similarity.pair), their unit rows
     (or the rows themselves without normalize), the logits and the temperature. Both
     inputs go through the normalisation (and its gradient) together."""
     q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")
@@ -53,9 +53,9 @@ def _info_nce_parts(queries, keys, temperature, normalize):
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
     if not isinstance(normalize, bool | np.bool_):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    both = _pair(q, k)
+    both = pair(q, k)
     if normalize:
-        norms, units = _sides(_norm_and_direction, both)
+        norms, units = sides(norm_and_direction, both)
         for norm, name in zip(norms, ("queries", "keys"), strict=True):
             if np.count_nonzero(norm) != norm.size:
                 raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no "
@@ -81,7 +81,7 @@ def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     grad_k = (p_off.T @ q - miss * q) / temperature
     if not normalize:
         return grad_q, grad_k
-    return tuple(_sides(_through_normalisation, both, _pair(grad_q, grad_k)))
+    return tuple(sides(_through_normalisation, both, pair(grad_q, grad_k)))
 
 
 def _through_normalisation(x, g):

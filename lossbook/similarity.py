@@ -17,6 +17,15 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
+from ._rowwise import (
+    TINY,
+    p_norm_gradient,
+    p_norm_parts,
+    pair,
+    scaled_rows,
+    shifted_difference,
+    sides,
+)
 from ._validation import (
     as_float_array,
     check_has_axis,
@@ -74,46 +83,6 @@ def _labels_for_rows(y_true, rows, name_rows):
     return y
 
 
-#: the smallest subnormal: max(scale, _TINY) is scale for a non-zero row and turns 0 / 0 into
-#: 0 / _TINY = 0 for a zero row, one ufunc call instead of np.where(scale > 0, scale, 1)
-_TINY = 5e-324
-
-
-#: Inputs of at most this many entries are stacked (see _pair); 2^15 doubles are 256 KiB.
-_STACK_LIMIT = 2**15
-
-
-def _pair(x1, x2):
-    """Two arrays of one shape as a pair: stacked on a new first axis of length 2 when
-    small, so that one ufunc call serves both (on ~100 entries the call, not the
-    arithmetic, is the cost); the tuple (x1, x2) when large, where a temporary twice an
-    input's size would be fresh memory, page-faulted in on every call. Either way
-    ``pair[0]``, ``pair[1]``, unpacking and ``pair[::-1]`` give the two sides."""
-    if x1.size <= _STACK_LIMIT:
-        return np.concatenate((x1, x2)).reshape((2,) + x1.shape)
-    return (x1, x2)
-
-
-def _sides(f, *pairs):
-    """f on both sides of pairs (see _pair): one call on stacked pairs, or one call per
-    side on tuples. Returns what f returns, every array a pair in the same form."""
-    if type(pairs[0]) is not tuple:
-        return f(*pairs)
-    first, second = (f(*side) for side in zip(*pairs, strict=True))
-    if isinstance(first, tuple):
-        return tuple(zip(first, second, strict=True))
-    return first, second
-
-
-def _scaled_rows(v):
-    """(scale, u, root) along the last axis: v = scale * u with scale = max |v_j| (u = 0 for a
-    zero row) and root = ||u|| in [1, sqrt(d)], so nothing overflows or underflows."""
-    scale = np.maximum.reduce(np.abs(v), axis=-1, keepdims=True)
-    u = v / np.maximum(scale, _TINY)
-    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    return scale, u, root
-
-
 def _signed_label_mask(y):
     """(y == 1, its count), raising unless every label is -1 or +1 (the message of
     check_signed_labels; two counts instead of np.all of a three-array expression)."""
@@ -124,48 +93,13 @@ def _signed_label_mask(y):
     return similar, n_similar
 
 
-def _norm_and_direction(v):
-    """Euclidean norm along the last axis and the unit direction (0 for a zero row),
-    from the row divided by its largest |entry|: nothing overflows or underflows."""
-    scale, u, root = _scaled_rows(v)
-    return (scale * root)[..., 0], u / np.maximum(root, _TINY)
-
-
-def _shifted_difference(a, b, eps):
-    """a - b + eps with one rounding of the exact a - b (TwoSum keeps its error)."""
-    head = a - b
-    back = head - a
-    tail = (a - (head - back)) - (b + back)  # -b - back, one call fewer
-    return (head + eps) + tail
-
-
-def _p_norm_parts(v, p):
-    """(scale, u, root): ||v||_p = scale * root, u = |v| / scale (0 for a zero row)."""
-    abs_v = np.abs(v)
-    scale = np.maximum.reduce(abs_v, axis=-1, keepdims=True)
-    u = abs_v / np.maximum(scale, _TINY)
-    if p == 2.0:
-        root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    elif p == 1.0:
-        root = np.add.reduce(u, axis=-1, keepdims=True)
-    else:
-        root = np.add.reduce(u**p, axis=-1, keepdims=True) ** (1.0 / p)
-    return scale, u, root
-
-
-def _p_norm_gradient(v, u, root, p):
-    """The gradient of ||v||_p with respect to v (0 at v = 0), from _p_norm_parts."""
-    ratio = u / np.maximum(root, _TINY)
-    return np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
-
-
 # --------------------------------------------------------------------------
 # Contrastive loss (Hadsell, Chopra & LeCun, 2006)
 # --------------------------------------------------------------------------
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
-    """(similar, margin, x1 - x2 and its _scaled_rows), similar the mask of y = 1."""
+    """(similar, margin, x1 - x2 and its scaled_rows), similar the mask of y = 1."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     y = _labels_for_rows(y_true, x1, "x1")
@@ -174,7 +108,7 @@ def _contrastive_parts(y_true, x1, x2, margin):
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     diff = x1 - x2
-    return similar, margin, diff, _scaled_rows(diff)
+    return similar, margin, diff, scaled_rows(diff)
 
 
 def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
@@ -182,7 +116,7 @@ def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
     similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
     distance = (scale * root)[..., 0]
-    direction = u / np.maximum(root, _TINY)
+    direction = u / np.maximum(root, TINY)
     # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
     push = np.where(similar, 0.0, np.maximum(margin - distance, 0.0))[..., None]
     grad = np.where(similar[..., None], diff, -push * direction)
@@ -279,7 +213,7 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 
 def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     """The hinge per triplet and what the gradient needs: the differences v (a - x+ and
-    a - x- + eps, stacked on a new first axis), their _p_norm_parts u and root, and for
+    a - x- + eps, stacked on a new first axis), their p_norm_parts u and root, and for
     the swap (v, u, root, swapped) of x+ - x- + eps (None without the swap)."""
     a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
     check_same_shape(a, pos, ("anchor", "positive"))
@@ -290,13 +224,13 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     if not isinstance(swap, bool | np.bool_):
         raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
     # Both distances at once: the same ufunc calls on the pair (x+, x-).
-    v = _sides(lambda other: _shifted_difference(a, other, eps), _pair(pos, neg))
-    scale, u, root = _sides(lambda w: _p_norm_parts(w, p), v)
-    d_pos, d_neg = _sides(lambda sc, ro: (sc * ro)[..., 0], scale, root)
+    v = sides(lambda other: shifted_difference(a, other, eps), pair(pos, neg))
+    scale, u, root = sides(lambda w: p_norm_parts(w, p), v)
+    d_pos, d_neg = sides(lambda sc, ro: (sc * ro)[..., 0], scale, root)
     swap_parts = None
     if swap:
-        v_swap = _shifted_difference(pos, neg, eps)
-        swap_scale, u_swap, root_swap = _p_norm_parts(v_swap, p)
+        v_swap = shifted_difference(pos, neg, eps)
+        swap_scale, u_swap, root_swap = p_norm_parts(v_swap, p)
         d_swap = (swap_scale * root_swap)[..., 0]
         swapped = d_swap < d_neg
         d_neg = np.where(swapped, d_swap, d_neg)
@@ -310,14 +244,14 @@ def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, sw
     hinge, v, u, root, swap_parts = _triplet_parts(anchor, positive, negative,
                                                    margin, p, eps, swap)
     p = float(p)
-    g = _sides(lambda *parts: _p_norm_gradient(*parts, p), v, u, root)  # g(a - x+), g(a - x-)
+    g = sides(lambda *parts: p_norm_gradient(*parts, p), v, u, root)  # g(a - x+), g(a - x-)
     active = (hinge > 0)[..., None]
     if swap_parts is None:
-        masked = _sides(lambda side: np.where(active, side, 0.0), g)
+        masked = sides(lambda side: np.where(active, side, 0.0), g)
         return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
     g_pos, g_neg = g
     v_swap, u_swap, root_swap, swapped = swap_parts
-    g_swap = _p_norm_gradient(v_swap, u_swap, root_swap, p)
+    g_swap = p_norm_gradient(v_swap, u_swap, root_swap, p)
     swapped = swapped[..., None]
     d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
     d_positive = np.where(active, -g_pos - np.where(swapped, g_swap, 0.0), 0.0)
@@ -437,14 +371,14 @@ def _cosine_rows(x):
 
 
 def _cosine_parts(y_true, x1, x2, margin):
-    """The validated labels and margin, and the pairs (see _pair) of rows, top, R and
+    """The validated labels and margin, and the pairs (see pair) of rows, top, R and
     rows / R of _cosine_rows."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    xs = _pair(x1, x2)
-    return (similar, n_similar, margin, xs) + _sides(_cosine_rows, xs)
+    xs = pair(x1, x2)
+    return (similar, n_similar, margin, xs) + sides(_cosine_rows, xs)
 
 
 def _one_minus_cosine(r, ab, scratch=None):
@@ -473,22 +407,22 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both computed stacked)."""
     similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
     cos = np.add.reduce(a * b, axis=-1)
-    units, rho = _sides(_units_and_rho, xs, top, r)
+    units, rho = sides(_units_and_rho, xs, top, r)
     c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
 
     def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
         return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
 
     sign = np.where(similar, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
-    return tuple(sign * g for g in _sides(grad_cos, units, units[::-1], r, rho[::-1]))
+    return tuple(sign * g for g in sides(grad_cos, units, units[::-1], r, rho[::-1]))
 
 
 def _units_and_rho(x, top, r):
     """Unit rows u = x / ||x|| and rho = ||x|| / R, from the row maxima already at hand
-    (as _norm_and_direction)."""
-    u = x / np.maximum(top, _TINY)
+    (as norm_and_direction)."""
+    u = x / np.maximum(top, TINY)
     root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    return np.divide(u, np.maximum(root, _TINY), out=u), (top * root) / r
+    return np.divide(u, np.maximum(root, TINY), out=u), (top * root) / r
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
