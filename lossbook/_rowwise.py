@@ -96,7 +96,7 @@ PSI_COEFFICIENTS = tuple(PSI_COEFFICIENTS[1:])  # 1/2!, 1/3!, ..., 1/21!
 def horner(x, coefficients):
     """sum_n c_n x^n for c_0, c_1, ... in place on one fresh array (as
     ``series = series * x + c`` from the highest coefficient, the same roundings)."""
-    series = np.full(x.shape, coefficients[-1])
+    series = np.full_like(x, coefficients[-1])  # in the layout of x, as x * c would be
     for c in reversed(coefficients[:-1]):
         series *= x
         series += c

@@ -42,7 +42,7 @@ def info_nce_symbols(n, d):
 
 
 def _info_nce_parts(queries, keys, temperature, normalize):
-    """Validated (queries, keys) as a pair (see lossbook.similarity.pair), their unit rows
+    """Validated (queries, keys) as a pair (see lossbook._rowwise.pair), their unit rows
     (or the rows themselves without normalize), the logits and the temperature. Both
     inputs go through the normalisation (and its gradient) together."""
     q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")

@@ -212,9 +212,9 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 
 
 def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
-    """The hinge per triplet and what the gradient needs: the differences v (a - x+ and
-    a - x- + eps, stacked on a new first axis), their p_norm_parts u and root, and for
-    the swap (v, u, root, swapped) of x+ - x- + eps (None without the swap)."""
+    """The hinge per triplet and what the gradient needs: the differences v (a - x+ + eps
+    and a - x- + eps, as a pair: see lossbook._rowwise.pair), their p_norm_parts u and
+    root, and for the swap (v, u, root, swapped) of x+ - x- + eps (None without the swap)."""
     a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
     check_same_shape(a, pos, ("anchor", "positive"))
     check_same_shape(a, neg, ("anchor", "negative"))
@@ -371,8 +371,8 @@ def _cosine_rows(x):
 
 
 def _cosine_parts(y_true, x1, x2, margin):
-    """The validated labels and margin, and the pairs (see pair) of rows, top, R and
-    rows / R of _cosine_rows."""
+    """The validated labels and margin, and the pairs (see lossbook._rowwise.pair) of the
+    rows and of their top, R and rows / R (_cosine_rows)."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
@@ -404,7 +404,7 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     """(d/dx1, d/dx2). With u_i = x_i / ||x_i||, rho_i = ||x_i|| / R_i:
     grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
     orthogonal part taken from a difference of unit rows; -that for y = 1, that for
-    y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both computed stacked)."""
+    y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both sides as one pair)."""
     similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
     cos = np.add.reduce(a * b, axis=-1)
     units, rho = sides(_units_and_rho, xs, top, r)
