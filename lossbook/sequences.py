@@ -128,9 +128,8 @@ def _logsumexp_sorted(terms, out=None):
     first two entries; where every term is -inf the shift is finite and the result -inf.
     """
     terms.sort(axis=-1)
-    top = terms[..., 2]
-    e = np.exp(terms[..., :2] - np.maximum(top, _LOWEST)[..., None])
-    return np.add(top, np.log1p(e[..., 0] + e[..., 1]), out=out)
+    e = np.exp(terms[..., :2] - np.maximum(terms[..., 2:], _LOWEST))
+    return np.add(terms[..., 2], np.log1p(np.add.reduce(e, axis=-1)), out=out)
 
 
 def _logsumexp3(a, b, c, out=None):
@@ -187,27 +186,38 @@ class _Lattice:
         padded = np.full((n, t_len, s_max + 2), -np.inf)
         padded[:, 0, 2:4] = self.emit[:, 0, :2]
         if n * s_max <= _SORT_CELLS:
-            windows = _windows(padded)
-            # the window's first entry (s - 2) counts only where the skip onto s is allowed
+            # alpha_t = lse_t + emit_t with lse_t (in padded) the log-sum-exp of the three
+            # predecessors: each frame adds the window of lse_{t-1} to that of emit_{t-1},
+            # computed for every frame at once (-inf for s - 2 where the skip onto s is not
+            # allowed), one call; alpha is lse + emit at the end (the same sums, in one call)
             allowed = np.ones((n, s_max, 3), dtype=bool)
             allowed[..., 0] = self.skip
+            emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
+            emit_padded[..., 2:] = self.emit
+            emit_terms = np.where(allowed[:, None], _windows(emit_padded), -np.inf).swapaxes(0, 1)
+            padded[:, 0, 2:4] = 0.0  # alpha_0 = emit_0 on the first blank and label
+            lse_terms = _windows(padded).swapaxes(0, 1)
+            lse_rows = padded[..., 2:].swapaxes(0, 1)
             for t in range(1, t_len):
-                terms = np.where(allowed, windows[:, t - 1], -np.inf)
-                _logsumexp_sorted(terms, out=padded[:, t, 2:])
-                padded[:, t, 2:] += self.emit[:, t]
+                _logsumexp_sorted(lse_terms[t - 1] + emit_terms[t - 1], out=lse_rows[t])
+            self.alpha = alpha = padded[..., 2:] + self.emit
         else:
             for t in range(1, t_len):
                 prev = padded[:, t - 1]
                 _logsumexp3(prev[:, 2:], prev[:, 1:-1], np.where(self.skip, prev[:, :-2], -np.inf),
                             out=padded[:, t, 2:])
                 padded[:, t, 2:] += self.emit[:, t]
-        self.alpha = alpha = padded[..., 2:]
+            self.alpha = alpha = padded[..., 2:]
         last = alpha[:, -1]
         rows = np.arange(n)
         end = last[rows, self.ext_lengths - 1]
         before_end = np.where(self.lengths > 0, last[rows, np.maximum(self.ext_lengths - 2, 0)],
                               -np.inf)
-        self.log_likelihood = _logsumexp3(end, before_end, np.full(n, -np.inf))
+        # log(e^end + e^before_end): _logsumexp3 with a third term -inf, whose exponential
+        # adds an exact 0, in fewer calls
+        top = np.maximum(end, before_end)
+        tail = np.exp(np.minimum(end, before_end) - np.maximum(top, _LOWEST))
+        self.log_likelihood = top + np.log1p(tail)
 
     def _forward_probabilities(self, probs):
         """alpha in the probability domain: products and sums of probabilities, each
@@ -289,24 +299,32 @@ class _Lattice:
         beta[rows, -1, self.ext_lengths - 1] = 0.0
         has_label = self.lengths > 0
         beta[rows[has_label], -1, self.ext_lengths[has_label] - 2] = 0.0
-        # beta_{t+1} + emit_{t+1}, padded by two -inf columns behind: the successors
-        # (s, s + 1, s + 2) of every state are slices (a window, for the sort) of it.
-        ahead = np.full((n, s_max + 2), -np.inf)
         # the skip s -> s + 2 is allowed when the skip onto s + 2 is
         skip_from = np.zeros((n, s_max), dtype=bool)
         skip_from[:, :-2] = self.skip[:, 2:]
-        sort = n * s_max <= _SORT_CELLS
-        if sort:
-            windows = _windows(ahead)
+        if n * s_max <= _SORT_CELLS:
+            # beta and emit padded by two -inf columns behind: the successors (s, s + 1,
+            # s + 2) of every state are one window; as in _forward, emit's windows (-inf for
+            # s + 2 where that skip is not allowed) for every frame at once
             allowed = np.ones((n, s_max, 3), dtype=bool)
             allowed[..., 2] = skip_from
+            emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
+            emit_padded[..., :-2] = self.emit
+            emit_terms = np.where(allowed[:, None], _windows(emit_padded), -np.inf).swapaxes(0, 1)
+            padded = np.full((n, t_len, s_max + 2), -np.inf)
+            padded[..., :-2] = beta
+            beta_terms = _windows(padded).swapaxes(0, 1)
+            beta_rows = padded[..., :-2].swapaxes(0, 1)
+            for t in range(t_len - 2, -1, -1):
+                _logsumexp_sorted(beta_terms[t + 1] + emit_terms[t + 1], out=beta_rows[t])
+            return padded[..., :-2]
+        # beta_{t+1} + emit_{t+1}, padded by two -inf columns behind: the successors
+        # (s, s + 1, s + 2) of every state are slices of it
+        ahead = np.full((n, s_max + 2), -np.inf)
         for t in range(t_len - 2, -1, -1):
             np.add(beta[:, t + 1], self.emit[:, t + 1], out=ahead[:, :s_max])
-            if sort:
-                _logsumexp_sorted(np.where(allowed, windows, -np.inf), out=beta[:, t])
-            else:
-                _logsumexp3(ahead[:, :-2], ahead[:, 1:-1], np.where(skip_from, ahead[:, 2:],
-                                                                     -np.inf), out=beta[:, t])
+            _logsumexp3(ahead[:, :-2], ahead[:, 1:-1], np.where(skip_from, ahead[:, 2:], -np.inf),
+                        out=beta[:, t])
         return beta
 
     def grad(self):
