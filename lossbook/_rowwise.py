@@ -25,9 +25,9 @@ def pair(x1, x2):
     arithmetic, is the cost); the tuple (x1, x2) when large, where a temporary twice an
     input's size would be fresh memory, page-faulted in on every call. Either way
     ``pair[0]``, ``pair[1]``, unpacking and ``pair[::-1]`` give the two sides."""
-    if x1.size <= STACK_LIMIT:
+    if x1.ndim and x1.size <= STACK_LIMIT:
         return np.concatenate((x1, x2)).reshape((2,) + x1.shape)
-    return (x1, x2)
+    return (x1, x2)  # (and for 0-d arrays, whose halves would come back as scalars)
 
 
 def sides(f, *pairs):
