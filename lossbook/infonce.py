@@ -15,7 +15,7 @@ import sympy as sp
 from ._registry import Argument, register_loss
 from ._rowwise import norm_and_direction, pair, sides
 from ._validation import as_float_array, check_same_shape, check_scalar
-from .logits import complement_sums, row_argmax_mask, softmax_parts
+from .logits import row_argmax_mask, softmax_parts
 
 __all__ = ["info_nce"]
 
@@ -100,7 +100,10 @@ def _through_normalisation(x, g):
     rest = np.add.reduce(np.where(top, 0.0, wg), axis=-1, keepdims=True)
     others_wg = np.where(top, rest, np.add.reduce(wg, axis=-1, keepdims=True) - wg)
     norm2 = np.add.reduce(square, axis=-1, keepdims=True)
-    return (g * complement_sums(square) - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
+    # complement_sums(square), with the arg-max mask and the row sums already at hand
+    others_square = np.where(top, np.add.reduce(np.where(top, 0.0, square), axis=-1,
+                                                keepdims=True), norm2 - square)
+    return (g * others_square - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
 
 
 def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
