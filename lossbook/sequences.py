@@ -356,9 +356,15 @@ class _Lattice:
 
 
 def _ctc_mean_weights(y_true, logits, *, blank=0):
-    """PyTorch's "mean": each loss divided by its target length (at least 1), then averaged."""
-    sequences, _, _ = _ctc_inputs(y_true, logits, blank)
-    lengths = np.array([len(seq) for seq in sequences], dtype=np.float64)
+    """PyTorch's "mean": each loss divided by its target length (at least 1), then averaged.
+
+    The registry calls it after ``ctc_loss`` (or its gradient) has validated the same
+    inputs, so it only counts the labels of each sequence.
+    """
+    if isinstance(y_true, np.ndarray) and y_true.dtype != object:  # (n, L): L labels each
+        lengths = np.full(y_true.shape[0], float(y_true.shape[1]))
+    else:
+        lengths = np.array([len(seq) for seq in y_true], dtype=np.float64)
     return 1.0 / (np.maximum(lengths, 1.0) * lengths.size)
 
 
