@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus, pair, sides
+from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
 from ._validation import (
     as_float_array,
     check_has_axis,
@@ -399,9 +399,8 @@ def _gan_discriminator_inputs(real_logits, fake_logits, kind):
 def _gan_discriminator_grad(real_logits, fake_logits, *, kind="minimax"):
     """(d/dreal_logits, d/dfake_logits) of the summed loss."""
     r, f, kind = _gan_discriminator_inputs(real_logits, fake_logits, kind)
-    if kind == "minimax":  # (-sigma(-z_r), sigma(z_f)): one sigmoid of the pair (-z_r, z_f)
-        sig = sides(lambda z: sigmoid_pair(z, exp_minus_abs(z))[0], pair(-r, f))
-        return -sig[0], sig[1]
+    if kind == "minimax":
+        return -sigmoid_pair(r, exp_minus_abs(r))[1], sigmoid_pair(f, exp_minus_abs(f))[0]
     if kind == "hinge":
         return -(r < 1.0).astype(np.float64), (f > -1.0).astype(np.float64)
     return np.full(r.shape, -1.0), np.ones(f.shape)
@@ -495,9 +494,8 @@ def gan_discriminator_loss(real_logits, fake_logits, *, kind="minimax"):
     (array([-0.5]), array([0.5]))
     """
     r, f, kind = _gan_discriminator_inputs(real_logits, fake_logits, kind)
-    if kind == "minimax":  # softplus of the pair (-z_r, z_f), then the two halves added
-        terms = sides(lambda z: softplus_pair(z, exp_minus_abs(z))[0], pair(-r, f))
-        return terms[0] + terms[1]
+    if kind == "minimax":
+        return softplus_pair(r, exp_minus_abs(r))[1] + softplus_pair(f, exp_minus_abs(f))[0]
     if kind == "hinge":
         return np.maximum(1.0 - r, 0.0) + np.maximum(1.0 + f, 0.0)
     return f - r

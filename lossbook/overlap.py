@@ -63,7 +63,7 @@ def _check_unit_interval(x, name):
 
 
 def _overlap_inputs(y_true, y_pred):
-    """y, 1 - y and TP, FP, FN per sample."""
+    """y and TP, FP, FN per sample."""
     y, p = check_pair(y_true, y_pred)
     if y.ndim < 2:
         raise ValueError(
@@ -72,20 +72,19 @@ def _overlap_inputs(y_true, y_pred):
     _check_unit_interval(y, "y_true")
     _check_unit_interval(p, "y_pred")
     axes = tuple(range(1, y.ndim))
-    not_y = 1.0 - y
     tp = np.add.reduce(y * p, axis=axes)
-    fp = np.add.reduce(not_y * p, axis=axes)
+    fp = np.add.reduce((1.0 - y) * p, axis=axes)
     fn = np.add.reduce(y * (1.0 - p), axis=axes)
-    return y, not_y, tp, fp, fn
+    return y, tp, fp, fn
 
 
 def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
     """Per sample: A = TP + s, N = alpha FP + beta FN (both >= 0) and D = A + N > 0; also
-    y, 1 - y and the validated alpha and beta."""
+    y and the validated alpha and beta."""
     alpha = check_scalar(alpha, "alpha", low=0.0)
     beta = check_scalar(beta, "beta", low=0.0)
     smooth = check_scalar(smooth, "smooth", low=0.0)
-    y, not_y, tp, fp, fn = _overlap_inputs(y_true, y_pred)
+    y, tp, fp, fn = _overlap_inputs(y_true, y_pred)
     numerator = alpha * fp + beta * fn
     agreement = tp + smooth
     denominator = agreement + numerator
@@ -95,23 +94,24 @@ def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
         raise ValueError(
             f"smooth = 0 leaves the loss of sample {bad} undefined (0/0): its denominator "
             "TP + alpha FP + beta FN + smooth is 0; use smooth > 0")
-    return y, not_y, agreement, numerator, denominator, alpha, beta
+    return y, agreement, numerator, denominator, alpha, beta
 
 
 def _tversky_values(y_true, y_pred, alpha, beta, smooth):
     parts = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
-    return parts[3] / parts[4]  # N / D
+    return parts[2] / parts[3]  # N / D
 
 
 def _tversky_gradient(y_true, y_pred, alpha, beta, smooth):
     r"""d/dp_j of 1 - A/D: (alpha (1 - y_j) A - y_j (N + beta A)) / D^2, written with the
     ratios A/D and N/D in [0, 1] so that nothing overflows; each term is >= 0."""
-    y, not_y, agreement, numerator, denominator, alpha, beta = _tversky_parts(
-        y_true, y_pred, alpha, beta, smooth)
+    y, agreement, numerator, denominator, alpha, beta = _tversky_parts(y_true, y_pred, alpha,
+                                                                       beta, smooth)
     shape = (-1,) + (1,) * (y.ndim - 1)
     a = (agreement / denominator).reshape(shape)
     r = (numerator / denominator).reshape(shape)
-    return (alpha * not_y * a - y * (r + beta * a)) / denominator.reshape(shape)
+    # 1 - y anew rather than kept from the sums: one full-size array fewer alive at a time
+    return (alpha * (1.0 - y) * a - y * (r + beta * a)) / denominator.reshape(shape)
 
 
 # --------------------------------------------------------------------------
