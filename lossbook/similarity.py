@@ -211,10 +211,17 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 # --------------------------------------------------------------------------
 
 
-def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
-    """The hinge per triplet and what the gradient needs: the differences v (a - x+ + eps
-    and a - x- + eps, as a pair: see lossbook._rowwise.pair), their p_norm_parts u and
-    root, and for the swap (v, u, root, swapped) of x+ - x- + eps (None without the swap)."""
+def _distance(v, p, want_grad):
+    """||v||_p per row and, with want_grad, its gradient with respect to v (None without):
+    the scaled rows are dropped as soon as the gradient is formed."""
+    scale, u, root = p_norm_parts(v, p)
+    return (scale * root)[..., 0], (p_norm_gradient(v, u, root, p) if want_grad else None)
+
+
+def _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad):
+    """The hinge per triplet and, with want_grad, the gradients g of the distances to x+
+    and x- (as a pair: see lossbook._rowwise.pair); with swap, the mask of the triplets
+    that use d(x+, x-) and that distance's gradient (both None otherwise)."""
     a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
     check_same_shape(a, pos, ("anchor", "positive"))
     check_same_shape(a, neg, ("anchor", "negative"))
@@ -224,34 +231,26 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     if not isinstance(swap, bool | np.bool_):
         raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
     # Both distances at once: the same ufunc calls on the pair (x+, x-).
-    v = sides(lambda other: shifted_difference(a, other, eps), pair(pos, neg))
-    scale, u, root = sides(lambda w: p_norm_parts(w, p), v)
-    d_pos, d_neg = sides(lambda sc, ro: (sc * ro)[..., 0], scale, root)
-    swap_parts = None
+    (d_pos, d_neg), g = sides(lambda other: _distance(shifted_difference(a, other, eps), p,
+                                                      want_grad), pair(pos, neg))
+    swapped = g_swap = None
     if swap:
-        v_swap = shifted_difference(pos, neg, eps)
-        swap_scale, u_swap, root_swap = p_norm_parts(v_swap, p)
-        d_swap = (swap_scale * root_swap)[..., 0]
+        d_swap, g_swap = _distance(shifted_difference(pos, neg, eps), p, want_grad)
         swapped = d_swap < d_neg
         d_neg = np.where(swapped, d_swap, d_neg)
-        swap_parts = (v_swap, u_swap, root_swap, swapped)
     hinge = (d_pos - d_neg) + margin  # the margin survives next to huge distances
-    return hinge, v, u, root, swap_parts
+    return hinge, g, swapped, g_swap
 
 
 def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     """(d/danchor, d/dpositive, d/dnegative) where the hinge is active (0 elsewhere)."""
-    hinge, v, u, root, swap_parts = _triplet_parts(anchor, positive, negative,
-                                                   margin, p, eps, swap)
-    p = float(p)
-    g = sides(lambda *parts: p_norm_gradient(*parts, p), v, u, root)  # g(a - x+), g(a - x-)
+    hinge, g, swapped, g_swap = _triplet_parts(anchor, positive, negative, margin, p, eps,
+                                               swap, want_grad=True)
     active = (hinge > 0)[..., None]
-    if swap_parts is None:
+    if swapped is None:  # g = (g(a - x+), g(a - x-))
         masked = sides(lambda side: np.where(active, side, 0.0), g)
         return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
     g_pos, g_neg = g
-    v_swap, u_swap, root_swap, swapped = swap_parts
-    g_swap = p_norm_gradient(v_swap, u_swap, root_swap, p)
     swapped = swapped[..., None]
     d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
     d_positive = np.where(active, -g_pos - np.where(swapped, g_swap, 0.0), 0.0)
@@ -350,7 +349,8 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     >>> triplet_margin_loss.grad([[0.0, 0.0]], [[3.0, 4.0]], [[1.0, 0.0]], eps=0.0)[1]
     array([[0.6, 0.8]])
     """
-    return np.maximum(_triplet_parts(anchor, positive, negative, margin, p, eps, swap)[0], 0.0)
+    hinge = _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad=False)[0]
+    return np.maximum(hinge, 0.0)
 
 
 # --------------------------------------------------------------------------
