@@ -116,7 +116,7 @@ def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
     similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
     distance = (scale * root)[..., 0]
-    direction = u / np.maximum(root, TINY)
+    direction = np.divide(u, np.maximum(root, TINY), out=u)  # u is not needed any more
     # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
     push = np.where(similar, 0.0, np.maximum(margin - distance, 0.0))[..., None]
     grad = np.where(similar[..., None], diff, -push * direction)
