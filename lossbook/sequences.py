@@ -120,16 +120,18 @@ _SORT_CELLS = 200
 
 
 def _logsumexp_sorted(terms, out=None):
-    """log(e^a + e^b + e^c) over the last axis (of length 3) of a fresh array ``terms``,
-    -inf allowed, accurate when the result is near 0; sorts ``terms`` in place.
+    """log(e^a + e^b + e^c) over the first axis (of length 3) of a fresh C-contiguous array
+    ``terms``, -inf allowed, accurate when the result is near 0; sorts ``terms`` in place.
 
     The largest term m is taken out exactly: m + log1p(the other two exponentials), so a
     dominating term gives a result as small as it truly is. Sorted, the other two are the
     first two entries; where every term is -inf the shift is finite and the result -inf.
+    The three terms lie in three contiguous blocks: every call below runs over contiguous
+    memory (a last axis of length 2 or 3 would make each call step through it slowly).
     """
-    terms.sort(axis=-1)
-    e = np.exp(terms[..., :2] - np.maximum(terms[..., 2:], _LOWEST))
-    return np.add(terms[..., 2], np.log1p(np.add.reduce(e, axis=-1)), out=out)
+    terms.sort(axis=0)
+    e = np.exp(terms[:2] - np.maximum(terms[2], _LOWEST))
+    return np.add(terms[2], np.log1p(e[0] + e[1]), out=out)
 
 
 def _logsumexp3(a, b, c, out=None):
@@ -144,12 +146,11 @@ def _logsumexp3(a, b, c, out=None):
 
 
 def _windows(v):
-    """The view w[..., s, :] = (v[..., s], v[..., s + 1], v[..., s + 2]) of a fresh
-    C-contiguous array whose last axis is padded by 2: three neighbours side by side, no
-    copy (only read: its entries overlap). np.ndarray on v's buffer, a fraction of the cost
-    of np.lib.stride_tricks.as_strided."""
+    """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a fresh C-contiguous array
+    whose last axis is padded by 2: three neighbours, no copy (only read: its entries
+    overlap). np.ndarray on v's buffer, a fraction of the cost of as_strided."""
     *lead, length = v.shape
-    return np.ndarray((*lead, length - 2, 3), np.float64, v, 0, v.strides + v.strides[-1:])
+    return np.ndarray((3, *lead, length - 2), np.float64, v, 0, v.strides[-1:] + v.strides)
 
 
 class _Lattice:
@@ -181,27 +182,28 @@ class _Lattice:
 
     def _forward(self):
         n, t_len, s_max = self.emit.shape
-        # alpha with two -inf columns in front: frame t's three predecessors of every state
-        # (s - 2, s - 1, s) are slices (a window, for the sort) of frame t - 1, not copies.
+        # alpha (or lse, below) with two -inf columns in front: frame t's three predecessors
+        # of every state (s - 2, s - 1, s) are slices (a window, for the sort) of frame t - 1.
         padded = np.full((n, t_len, s_max + 2), -np.inf)
-        padded[:, 0, 2:4] = self.emit[:, 0, :2]
         if n * s_max <= _SORT_CELLS:
             # alpha_t = lse_t + emit_t with lse_t (in padded) the log-sum-exp of the three
             # predecessors: each frame adds the window of lse_{t-1} to that of emit_{t-1},
             # computed for every frame at once (-inf for s - 2 where the skip onto s is not
             # allowed), one call; alpha is lse + emit at the end (the same sums, in one call)
-            allowed = np.ones((n, s_max, 3), dtype=bool)
-            allowed[..., 0] = self.skip
+            allowed = np.ones((3, n, 1, s_max), dtype=bool)
+            allowed[0, :, 0] = self.skip
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., 2:] = self.emit
-            emit_terms = np.where(allowed[:, None], _windows(emit_padded), -np.inf).swapaxes(0, 1)
+            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded[:, 0, 2:4] = 0.0  # alpha_0 = emit_0 on the first blank and label
-            lse_terms = _windows(padded).swapaxes(0, 1)
+            lse_terms = _windows(padded).transpose(2, 0, 1, 3)
             lse_rows = padded[..., 2:].swapaxes(0, 1)
             for t in range(1, t_len):
-                _logsumexp_sorted(lse_terms[t - 1] + emit_terms[t - 1], out=lse_rows[t])
+                _logsumexp_sorted(np.add(lse_terms[t - 1], emit_terms[t - 1], order="C"),
+                                  out=lse_rows[t])
             self.alpha = alpha = padded[..., 2:] + self.emit
         else:
+            padded[:, 0, 2:4] = self.emit[:, 0, :2]
             for t in range(1, t_len):
                 prev = padded[:, t - 1]
                 _logsumexp3(prev[:, 2:], prev[:, 1:-1], np.where(self.skip, prev[:, :-2], -np.inf),
@@ -306,17 +308,18 @@ class _Lattice:
             # beta and emit padded by two -inf columns behind: the successors (s, s + 1,
             # s + 2) of every state are one window; as in _forward, emit's windows (-inf for
             # s + 2 where that skip is not allowed) for every frame at once
-            allowed = np.ones((n, s_max, 3), dtype=bool)
-            allowed[..., 2] = skip_from
+            allowed = np.ones((3, n, 1, s_max), dtype=bool)
+            allowed[2, :, 0] = skip_from
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., :-2] = self.emit
-            emit_terms = np.where(allowed[:, None], _windows(emit_padded), -np.inf).swapaxes(0, 1)
+            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded = np.full((n, t_len, s_max + 2), -np.inf)
             padded[..., :-2] = beta
-            beta_terms = _windows(padded).swapaxes(0, 1)
+            beta_terms = _windows(padded).transpose(2, 0, 1, 3)
             beta_rows = padded[..., :-2].swapaxes(0, 1)
             for t in range(t_len - 2, -1, -1):
-                _logsumexp_sorted(beta_terms[t + 1] + emit_terms[t + 1], out=beta_rows[t])
+                _logsumexp_sorted(np.add(beta_terms[t + 1], emit_terms[t + 1], order="C"),
+                                  out=beta_rows[t])
             return padded[..., :-2]
         # beta_{t+1} + emit_{t+1}, padded by two -inf columns behind: the successors
         # (s, s + 1, s + 2) of every state are slices of it
