@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
+from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
 from ._validation import (
     as_float_array,
     check_has_axis,
@@ -39,14 +40,6 @@ z_fake = sp.Symbol("z_f", real=True)
 DISCRIMINATOR_KINDS = ("minimax", "hinge", "wasserstein")
 GENERATOR_KINDS = ("minimax", "non_saturating", "hinge", "wasserstein")
 
-# 1/n! for n = 2 .. 21: psi(x) = sum_{n >= 2} x^n / n!; for |x| <= 1 the first term left
-# out is below 1/22! ~ 9e-22 of x^2, far below double precision of psi >= x^2 / e.
-_PSI_COEFFICIENTS = [1.0]
-for _n in range(2, 22):
-    _PSI_COEFFICIENTS.append(_PSI_COEFFICIENTS[-1] / _n)
-_PSI_COEFFICIENTS = tuple(_PSI_COEFFICIENTS[1:])  # 1/2!, 1/3!, ..., 1/21!
-
-
 def exp_excess(x):
     r""":math:`\psi(x) = e^x - 1 - x \ge 0` with full relative accuracy for every float ``x``.
 
@@ -56,24 +49,20 @@ def exp_excess(x):
     Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
     """
     small = np.abs(x) <= 1.0
+    n_small = np.count_nonzero(small)
+    if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
+        series = horner(x, PSI_COEFFICIENTS)
+        return np.multiply(x * x, series, out=series)
+    xl = np.where(small, 0.0, x) if n_small else x
+    if np.maximum.reduce(xl, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
+        with np.errstate(over="ignore"):
+            large = np.expm1(xl) - xl
+    else:
+        large = np.expm1(xl) - xl
+    if not n_small and x.ndim:  # (a 0-d x takes np.where below, which returns an array)
+        return large
     xs = np.where(small, x, 0.0)
-    series = np.zeros_like(xs)
-    for c in reversed(_PSI_COEFFICIENTS):
-        series = series * xs + c
-    with np.errstate(over="ignore"):
-        large = np.expm1(np.where(small, 0.0, x)) - np.where(small, 0.0, x)
-    return np.where(small, xs * xs * series, large)
-
-
-def _log1p_minus(m):
-    """log(1 + m) - m for m > -1: a series for |m| <= 1e-3, where the subtraction would
-    cancel (8 terms: the first one left out is below 1e-24 of m^2 / 2)."""
-    small = np.abs(m) <= 1e-3
-    ms = np.where(small, m, 0.0)
-    series = np.zeros_like(ms)
-    for n in range(9, 1, -1):
-        series = series * ms + (1.0 if n % 2 == 0 else -1.0) / n
-    return np.where(small, -ms * ms * series, np.log1p(np.where(small, 0.0, m)) - m)
+    return np.where(small, xs * xs * horner(xs, PSI_COEFFICIENTS), large)
 
 
 def _check_kind(kind, kinds):
@@ -129,7 +118,7 @@ def _distillation(t, s, temperature, want_grad):
     """
     # Differences before dividing by T: (t_j - max t) and (s_j - t_j) are exact or rounded
     # once, relative to themselves, whatever the size of the logits.
-    a = (t - np.max(t, axis=-1, keepdims=True)) / temperature
+    a = (t - np.maximum.reduce(t, axis=-1, keepdims=True)) / temperature
     top_t, _, e, rest = softmax_parts(a)
     p = e / (1.0 + rest)
     # s - t as an unevaluated sum hi + lo (Knuth's TwoSum): centring hi before adding lo
@@ -138,34 +127,49 @@ def _distillation(t, s, temperature, want_grad):
     hi = s - t
     s_back = hi + t
     lo = (s - s_back) + ((s_back - hi) - t)
-    x = ((hi - np.sum(p * hi, axis=-1, keepdims=True)) + lo) / temperature
-    x = x - np.sum(p * x, axis=-1, keepdims=True)
-    b = np.sum(p * x, axis=-1, keepdims=True)
+    x = ((hi - np.add.reduce(p * hi, axis=-1, keepdims=True)) + lo) / temperature
+    x -= np.add.reduce(p * x, axis=-1, keepdims=True)
+    b = np.add.reduce(p * x, axis=-1, keepdims=True)
     # log(p_j e^{x_j}) = (s_j - s_r)/T + x_r - log1p(rest), r the teacher's arg-max: one
     # rounding of the student's own logit gap, not log p_j + x_j (two large terms).
-    s_r = np.sum(np.where(top_t, s, 0.0), axis=-1, keepdims=True)
-    x_r = np.sum(np.where(top_t, x, 0.0), axis=-1, keepdims=True)
+    row_shape = t.shape[:-1] + (1,)
+    s_r, x_r = s[top_t].reshape(row_shape), x[top_t].reshape(row_shape)  # one entry per row
     log_w = (s - s_r) / temperature + (x_r - np.log1p(rest))
-    large_row = np.max(log_w, axis=-1, keepdims=True) > _LOG_WEIGHT_SWITCH
+    large_row = np.maximum.reduce(log_w, axis=-1, keepdims=True) > _LOG_WEIGHT_SWITCH
+    any_large = np.count_nonzero(large_row)
     up = x > 1.0
-    w = np.exp(np.minimum(log_w, _LOG_WEIGHT_SWITCH))  # p e^x where it may exceed p e
-    x_low = np.minimum(x, 1.0)
-    excess_a = np.where(up, w - p * (1.0 + x), p * exp_excess(x_low))  # p psi(x)
-    a_sum = np.sum(excess_a, axis=-1, keepdims=True)
+    if np.count_nonzero(up):
+        w = np.exp(np.minimum(log_w, _LOG_WEIGHT_SWITCH))  # p e^x where it may exceed p e
+        x_low = np.minimum(x, 1.0)
+        excess_a = np.where(up, w - p * (1.0 + x), p * exp_excess(x_low))  # p psi(x)
+    else:  # every x <= 1: the series (or expm1) alone
+        x_low = x
+        excess_a = p * exp_excess(x)
+    a_sum = np.add.reduce(excess_a, axis=-1, keepdims=True)
     m = a_sum + b  # E_p[e^x] - 1
     # A + (log1p(m) - m) while m is small (B, rounding noise, may exceed A when p is nearly
     # one-hot); log1p(m) - B once A dominates (then A + log1p(m) - m would cancel).
-    kl = np.where(m <= 0.5, a_sum + _log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
-    if np.any(large_row):
+    small_m = m <= 0.5
+    n_small_m = np.count_nonzero(small_m)
+    if n_small_m == small_m.size:
+        kl = a_sum + log1p_minus(m)
+    elif n_small_m:
+        kl = np.where(small_m, a_sum + log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
+    else:
+        kl = np.log1p(m) - b
+    if any_large:
         _, top, _, rest_w = softmax_parts(log_w)
         kl = np.where(large_row, top + np.log1p(rest_w) - b, kl)
     kl = np.maximum(kl[..., 0], 0.0)
     if not want_grad:
         return kl, None
-    excess = np.where(up, w - p, p * np.expm1(x_low))  # p (e^x - 1)
+    if x_low is x:
+        excess = p * np.expm1(x)  # p (e^x - 1)
+    else:
+        excess = np.where(up, w - p, p * np.expm1(x_low))
     q_minus_p = (excess - p * m) / (1.0 + m)
-    if np.any(large_row):
-        shifted = (s - np.max(s, axis=-1, keepdims=True)) / temperature
+    if any_large:
+        shifted = (s - np.maximum.reduce(s, axis=-1, keepdims=True)) / temperature
         _, _, e_s, rest_s = softmax_parts(shifted)
         q_minus_p = np.where(large_row, e_s / (1.0 + rest_s) - p, q_minus_p)
     return kl, q_minus_p
@@ -379,7 +383,7 @@ def gaussian_kl(mu, logvar):
     (array([[3., 0.]]), array([[0.        , 3.19452805]]))
     """
     mu, logvar = _gaussian_kl_inputs(mu, logvar)
-    return 0.5 * np.sum(mu * mu + exp_excess(logvar), axis=-1)
+    return 0.5 * np.add.reduce(mu * mu + exp_excess(logvar), axis=-1)
 
 
 # --------------------------------------------------------------------------

@@ -13,22 +13,14 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
+from ._rowwise import norm_and_direction, pair, sides
 from ._validation import as_float_array, check_same_shape, check_scalar
-from .logits import complement_sums, softmax_parts
+from .logits import row_argmax_mask, softmax_parts
 
 __all__ = ["info_nce"]
 
 #: softmax temperature :math:`T` of :func:`info_nce`
 temperature_symbol = sp.Symbol("T", positive=True)
-
-
-def _norm_and_direction(v):
-    """Euclidean norm of each row and its unit direction, from the row divided by its
-    largest |entry| (the caller rejects zero rows)."""
-    scale = np.max(np.abs(v), axis=-1, keepdims=True)
-    u = v / np.where(scale > 0, scale, 1.0)
-    root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
-    return (scale * root)[..., 0], u / np.where(root > 0, root, 1.0)
 
 
 # --------------------------------------------------------------------------
@@ -49,15 +41,10 @@ def info_nce_symbols(n, d):
                  for c in ("q", "k"))
 
 
-def _unit_rows(x, name):
-    norm, direction = _norm_and_direction(x)
-    if np.any(norm == 0.0):
-        raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no direction to "
-                         "normalise (normalize=True)")
-    return norm, direction
-
-
 def _info_nce_parts(queries, keys, temperature, normalize):
+    """Validated (queries, keys) as a pair (see lossbook._rowwise.pair), their unit rows
+    (or the rows themselves without normalize), the logits and the temperature. Both
+    inputs go through the normalisation (and its gradient) together."""
     q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")
     for x, name in ((q, "queries"), (k, "keys")):
         if x.ndim != 2:
@@ -66,32 +53,35 @@ def _info_nce_parts(queries, keys, temperature, normalize):
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
     if not isinstance(normalize, bool | np.bool_):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    q_norm = k_norm = None
+    both = pair(q, k)
     if normalize:
-        q_norm, q = _unit_rows(q, "queries")
-        k_norm, k = _unit_rows(k, "keys")
-    logits = (q @ k.T) / temperature
-    return q, k, q_norm, k_norm, logits, temperature
+        norms, units = sides(norm_and_direction, both)
+        for norm, name in zip(norms, ("queries", "keys"), strict=True):
+            if np.count_nonzero(norm) != norm.size:
+                raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no "
+                                 "direction to normalise (normalize=True)")
+    else:
+        units = both
+    logits = (units[0] @ units[1].T) / temperature
+    return both, units, logits, temperature
 
 
 def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     """(d/dqueries, d/dkeys) of the summed loss, through the normalisation."""
-    q, k, q_norm, k_norm, logits, temperature = _info_nce_parts(queries, keys, temperature,
-                                                                normalize)
+    both, (q, k), logits, temperature = _info_nce_parts(queries, keys, temperature, normalize)
     _, _, e, rest = softmax_parts(logits)
     off = e.copy()
     np.fill_diagonal(off, 0.0)
     total = 1.0 + rest  # sum of e over the row
     p_off = off / total  # softmax off the diagonal
-    miss = (np.sum(off, axis=-1) / total[:, 0])[:, None]  # 1 - softmax_ii, without subtracting
+    miss = (np.add.reduce(off, axis=-1) / total[:, 0])[:, None]  # 1 - softmax_ii, no subtraction
     # row i: sum_{j != i} P_ij k_j - (1 - P_ii) k_i;
     # column j: sum_{i != j} P_ij q_i - (1 - P_jj) q_j
     grad_q = (p_off @ k - miss * k) / temperature
     grad_k = (p_off.T @ q - miss * q) / temperature
-    if normalize:
-        grad_q = _through_normalisation(as_float_array(queries, "queries"), grad_q)
-        grad_k = _through_normalisation(as_float_array(keys, "keys"), grad_k)
-    return grad_q, grad_k
+    if not normalize:
+        return grad_q, grad_k
+    return tuple(sides(_through_normalisation, both, pair(grad_q, grad_k)))
 
 
 def _through_normalisation(x, g):
@@ -102,16 +92,18 @@ def _through_normalisation(x, g):
     for the largest |w_j| both sums over the other entries are summed directly, so the
     component along the row's dominant axis (small when g is nearly tangent) is not the
     difference of two large numbers."""
-    scale = 2.0 ** np.floor(np.log2(np.max(np.abs(x), axis=-1, keepdims=True)))
+    scale = 2.0 ** np.floor(np.log2(np.maximum.reduce(np.abs(x), axis=-1, keepdims=True)))
     w = x / scale
     square = w * w
-    top = np.zeros(w.shape, dtype=bool)
-    np.put_along_axis(top, np.argmax(square, axis=-1)[..., None], True, axis=-1)
+    top = row_argmax_mask(square)
     wg = w * g
-    rest = np.where(top, 0.0, wg).sum(axis=-1, keepdims=True)
-    others_wg = np.where(top, rest, wg.sum(axis=-1, keepdims=True) - wg)
-    norm2 = square.sum(axis=-1, keepdims=True)
-    return (g * complement_sums(square) - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
+    rest = np.add.reduce(np.where(top, 0.0, wg), axis=-1, keepdims=True)
+    others_wg = np.where(top, rest, np.add.reduce(wg, axis=-1, keepdims=True) - wg)
+    norm2 = np.add.reduce(square, axis=-1, keepdims=True)
+    # complement_sums(square), with the arg-max mask and the row sums already at hand
+    others_square = np.where(top, np.add.reduce(np.where(top, 0.0, square), axis=-1,
+                                                keepdims=True), norm2 - square)
+    return (g * others_square - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
 
 
 def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
@@ -195,6 +187,6 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
     0.31326168751822286
     """
-    _, _, _, _, logits, _ = _info_nce_parts(queries, keys, temperature, normalize)
+    logits = _info_nce_parts(queries, keys, temperature, normalize)[2]
     _, top_value, _, rest = softmax_parts(logits)
-    return (top_value[:, 0] - np.diagonal(logits)) + np.log1p(rest[:, 0])
+    return (top_value[:, 0] - logits.diagonal()) + np.log1p(rest[:, 0])

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._validation import check_pair, check_probabilities, check_scalar
+from ._validation import check_pair, check_scalar
 
 __all__ = ["dice_loss", "tversky_loss"]
 
@@ -56,55 +56,62 @@ _ARGUMENTS = (
 )
 
 
+def _check_unit_interval(x, name):
+    """check_probabilities by two reductions (no boolean temporaries), same message."""
+    if np.minimum.reduce(x, axis=None) < 0.0 or np.maximum.reduce(x, axis=None) > 1.0:
+        raise ValueError(f"{name} must contain probabilities in [0, 1]")
+
+
 def _overlap_inputs(y_true, y_pred):
+    """y and TP, FP, FN per sample."""
     y, p = check_pair(y_true, y_pred)
     if y.ndim < 2:
         raise ValueError(
             f"y_true and y_pred must have shape (n, ...) with at least one axis after the "
             f"sample axis, got {y.shape}")
-    check_probabilities(y, "y_true")
-    check_probabilities(p, "y_pred")
+    _check_unit_interval(y, "y_true")
+    _check_unit_interval(p, "y_pred")
     axes = tuple(range(1, y.ndim))
-    tp = np.sum(y * p, axis=axes)
-    fp = np.sum((1.0 - y) * p, axis=axes)
-    fn = np.sum(y * (1.0 - p), axis=axes)
-    return y, p, tp, fp, fn
+    tp = np.add.reduce(y * p, axis=axes)
+    fp = np.add.reduce((1.0 - y) * p, axis=axes)
+    fn = np.add.reduce(y * (1.0 - p), axis=axes)
+    return y, tp, fp, fn
 
 
 def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
-    """Per sample: A = TP + s, N = alpha FP + beta FN (both >= 0) and D = A + N > 0."""
+    """Per sample: A = TP + s, N = alpha FP + beta FN (both >= 0) and D = A + N > 0; also
+    y and the validated alpha and beta."""
     alpha = check_scalar(alpha, "alpha", low=0.0)
     beta = check_scalar(beta, "beta", low=0.0)
     smooth = check_scalar(smooth, "smooth", low=0.0)
-    y, p, tp, fp, fn = _overlap_inputs(y_true, y_pred)
+    y, tp, fp, fn = _overlap_inputs(y_true, y_pred)
     numerator = alpha * fp + beta * fn
     agreement = tp + smooth
     denominator = agreement + numerator
-    if np.any(denominator == 0.0):
+    # non-negative terms added to smooth > 0 cannot give 0: only smooth = 0 needs the check
+    if smooth == 0.0 and np.count_nonzero(denominator) != denominator.size:
         bad = int(np.argmax(denominator == 0.0))
         raise ValueError(
             f"smooth = 0 leaves the loss of sample {bad} undefined (0/0): its denominator "
             "TP + alpha FP + beta FN + smooth is 0; use smooth > 0")
-    return y, p, agreement, numerator, denominator
-
-
-def _tversky_grad_from_parts(y, p, agreement, numerator, denominator, alpha, beta):
-    r"""d/dp_j of 1 - A/D: (alpha (1 - y_j) A - y_j (N + beta A)) / D^2, written with the
-    ratios A/D and N/D in [0, 1] so that nothing overflows; each term is >= 0."""
-    shape = (-1,) + (1,) * (y.ndim - 1)
-    a = (agreement / denominator).reshape(shape)
-    r = (numerator / denominator).reshape(shape)
-    return (alpha * (1.0 - y) * a - y * (r + beta * a)) / denominator.reshape(shape)
+    return y, agreement, numerator, denominator, alpha, beta
 
 
 def _tversky_values(y_true, y_pred, alpha, beta, smooth):
-    _, _, _, numerator, denominator = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
-    return numerator / denominator
+    parts = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
+    return parts[2] / parts[3]  # N / D
 
 
 def _tversky_gradient(y_true, y_pred, alpha, beta, smooth):
-    parts = _tversky_parts(y_true, y_pred, alpha, beta, smooth)
-    return _tversky_grad_from_parts(*parts, float(alpha), float(beta))
+    r"""d/dp_j of 1 - A/D: (alpha (1 - y_j) A - y_j (N + beta A)) / D^2, written with the
+    ratios A/D and N/D in [0, 1] so that nothing overflows; each term is >= 0."""
+    y, agreement, numerator, denominator, alpha, beta = _tversky_parts(y_true, y_pred, alpha,
+                                                                       beta, smooth)
+    shape = (-1,) + (1,) * (y.ndim - 1)
+    a = (agreement / denominator).reshape(shape)
+    r = (numerator / denominator).reshape(shape)
+    # 1 - y anew rather than kept from the sums: one full-size array fewer alive at a time
+    return (alpha * (1.0 - y) * a - y * (r + beta * a)) / denominator.reshape(shape)
 
 
 # --------------------------------------------------------------------------

@@ -39,6 +39,11 @@ def _as_label_sequences(y_true, n, k, blank):
                 "y_true must be a sequence of label sequences (one per sample) or an "
                 f"(n, L) array of labels; got an array of shape {y_true.shape}"
             )
+        if (np.issubdtype(y_true.dtype, np.integer) and y_true.shape[0] == n
+                and not np.count_nonzero((y_true < 0) | (y_true >= k) | (y_true == blank))):
+            # the common case, checked at once; any bad label takes the loop below, which
+            # names the first offending row
+            return list(y_true.astype(np.intp))
         rows = list(y_true)
     else:
         try:
@@ -103,21 +108,49 @@ def _ctc_inputs(y_true, logits, blank):
 # --------------------------------------------------------------------------
 
 
-def _logsumexp3(a, b, c):
-    """log(e^a + e^b + e^c) elementwise, -inf allowed, accurate when the result is near 0.
+#: the most negative double: max(m, _LOWEST) is m for a finite m and keeps -inf - shift = -inf
+#: (not NaN) where every term is -inf
+_LOWEST = -np.finfo(np.float64).max
 
-    The largest term is taken out exactly: max + log1p(sum of the other two
-    exponentials), so a dominating term gives a result as small as it truly is.
+
+#: Lattices of at most this many (sample, state) cells per frame sort each cell's three
+#: terms (one call, about 30 ns a cell); larger ones take the six elementwise min/max
+#: calls, cheaper per cell. The two give the same bits.
+_SORT_CELLS = 200
+
+
+def _logsumexp_sorted(terms, out=None):
+    """log(e^a + e^b + e^c) over the first axis (of length 3) of a fresh C-contiguous array
+    ``terms``, -inf allowed, accurate when the result is near 0; sorts ``terms`` in place.
+
+    The largest term m is taken out exactly: m + log1p(the other two exponentials), so a
+    dominating term gives a result as small as it truly is. Sorted, the other two are the
+    first two entries; where every term is -inf the shift is finite and the result -inf.
+    The three terms lie in three contiguous blocks: every call below runs over contiguous
+    memory (a last axis of length 2 or 3 would make each call step through it slowly).
     """
-    m = np.maximum(np.maximum(a, b), c)
-    finite = np.isfinite(m)
-    shift = np.where(finite, m, 0.0)
-    is_a = a == m
-    is_b = (b == m) & ~is_a
-    is_c = ~(is_a | is_b)
-    others = (np.where(is_a, 0.0, np.exp(a - shift)) + np.where(is_b, 0.0, np.exp(b - shift))
-              + np.where(is_c, 0.0, np.exp(c - shift)))
-    return np.where(finite, m + np.log1p(others), -np.inf)
+    terms.sort(axis=0)
+    e = np.exp(terms[:2] - np.maximum(terms[2], _LOWEST))
+    return np.add(terms[2], np.log1p(e[0] + e[1]), out=out)
+
+
+def _logsumexp3(a, b, c, out=None):
+    """log(e^a + e^b + e^c) elementwise, as _logsumexp_sorted: the largest, middle and
+    smallest of the three by a min/max network (the same numbers, so the same bits)."""
+    high, low = np.maximum(a, b), np.minimum(a, b)
+    top = np.maximum(high, c)
+    shift = np.maximum(top, _LOWEST)
+    others = np.exp(np.minimum(low, c) - shift) + np.exp(np.maximum(low, np.minimum(high, c))
+                                                         - shift)
+    return np.add(top, np.log1p(others), out=out)
+
+
+def _windows(v):
+    """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a fresh C-contiguous array
+    whose last axis is padded by 2: three neighbours, no copy (only read: its entries
+    overlap). np.ndarray on v's buffer, a fraction of the cost of as_strided."""
+    *lead, length = v.shape
+    return np.ndarray((3, *lead, length - 2), np.float64, v, 0, v.strides[-1:] + v.strides)
 
 
 class _Lattice:
@@ -141,42 +174,52 @@ class _Lattice:
 
         self.top, top_value, self.e, self.rest = softmax_parts(z)
         log_probs = (z - top_value) - np.log1p(self.rest)
-        index = np.broadcast_to(ext[:, None, :], (n, t_len, s_max))
-        emit = np.take_along_axis(log_probs, index, axis=-1)
+        emit = log_probs[np.arange(n)[:, None, None], np.arange(t_len)[None, :, None],
+                         ext[:, None, :]]
         self.emit = np.where(self.valid[:, None, :], emit, -np.inf)
         self.log_probs = log_probs
-        with np.errstate(invalid="ignore"):
-            self._forward()
-
-    @staticmethod
-    def _shift(v, k):
-        out = np.full_like(v, -np.inf)
-        out[:, k:] = v[:, :-k]
-        return out
-
-    @staticmethod
-    def _unshift(v, k):
-        out = np.full_like(v, -np.inf)
-        out[:, :-k] = v[:, k:]
-        return out
+        self._forward()
 
     def _forward(self):
         n, t_len, s_max = self.emit.shape
-        alpha = np.full((n, t_len, s_max), -np.inf)
-        alpha[:, 0, :2] = self.emit[:, 0, :2]
-        no_skip = np.full((n, s_max), -np.inf)
-        for t in range(1, t_len):
-            prev = alpha[:, t - 1]
-            two_back = np.where(self.skip, self._shift(prev, 2), no_skip) if s_max > 2 else no_skip
-            one_back = self._shift(prev, 1) if s_max > 1 else no_skip
-            alpha[:, t] = _logsumexp3(prev, one_back, two_back) + self.emit[:, t]
-        self.alpha = alpha
+        # alpha (or lse, below) with two -inf columns in front: frame t's three predecessors
+        # of every state (s - 2, s - 1, s) are slices (a window, for the sort) of frame t - 1.
+        padded = np.full((n, t_len, s_max + 2), -np.inf)
+        if n * s_max <= _SORT_CELLS:
+            # alpha_t = lse_t + emit_t with lse_t (in padded) the log-sum-exp of the three
+            # predecessors: each frame adds the window of lse_{t-1} to that of emit_{t-1},
+            # computed for every frame at once (-inf for s - 2 where the skip onto s is not
+            # allowed), one call; alpha is lse + emit at the end (the same sums, in one call)
+            allowed = np.ones((3, n, 1, s_max), dtype=bool)
+            allowed[0, :, 0] = self.skip
+            emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
+            emit_padded[..., 2:] = self.emit
+            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            padded[:, 0, 2:4] = 0.0  # alpha_0 = emit_0 on the first blank and label
+            lse_terms = _windows(padded).transpose(2, 0, 1, 3)
+            lse_rows = padded[..., 2:].swapaxes(0, 1)
+            for t in range(1, t_len):
+                _logsumexp_sorted(np.add(lse_terms[t - 1], emit_terms[t - 1], order="C"),
+                                  out=lse_rows[t])
+            self.alpha = alpha = padded[..., 2:] + self.emit
+        else:
+            padded[:, 0, 2:4] = self.emit[:, 0, :2]
+            for t in range(1, t_len):
+                prev = padded[:, t - 1]
+                _logsumexp3(prev[:, 2:], prev[:, 1:-1], np.where(self.skip, prev[:, :-2], -np.inf),
+                            out=padded[:, t, 2:])
+                padded[:, t, 2:] += self.emit[:, t]
+            self.alpha = alpha = padded[..., 2:]
         last = alpha[:, -1]
         rows = np.arange(n)
         end = last[rows, self.ext_lengths - 1]
         before_end = np.where(self.lengths > 0, last[rows, np.maximum(self.ext_lengths - 2, 0)],
                               -np.inf)
-        self.log_likelihood = _logsumexp3(end, before_end, np.full(n, -np.inf))
+        # log(e^end + e^before_end): _logsumexp3 with a third term -inf, whose exponential
+        # adds an exact 0, in fewer calls
+        top = np.maximum(end, before_end)
+        tail = np.exp(np.minimum(end, before_end) - np.maximum(top, _LOWEST))
+        self.log_likelihood = top + np.log1p(tail)
 
     def _forward_probabilities(self, probs):
         """alpha in the probability domain: products and sums of probabilities, each
@@ -258,16 +301,33 @@ class _Lattice:
         beta[rows, -1, self.ext_lengths - 1] = 0.0
         has_label = self.lengths > 0
         beta[rows[has_label], -1, self.ext_lengths[has_label] - 2] = 0.0
-        no_skip = np.full((n, s_max), -np.inf)
-        # The skip s -> s + 2 is allowed when the skip onto s + 2 is.
-        skip_from = self._unshift(self.skip.astype(float), 2) > 0 if s_max > 2 else None
-        with np.errstate(invalid="ignore"):
+        # the skip s -> s + 2 is allowed when the skip onto s + 2 is
+        skip_from = np.zeros((n, s_max), dtype=bool)
+        skip_from[:, :-2] = self.skip[:, 2:]
+        if n * s_max <= _SORT_CELLS:
+            # beta and emit padded by two -inf columns behind: the successors (s, s + 1,
+            # s + 2) of every state are one window; as in _forward, emit's windows (-inf for
+            # s + 2 where that skip is not allowed) for every frame at once
+            allowed = np.ones((3, n, 1, s_max), dtype=bool)
+            allowed[2, :, 0] = skip_from
+            emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
+            emit_padded[..., :-2] = self.emit
+            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            padded = np.full((n, t_len, s_max + 2), -np.inf)
+            padded[..., :-2] = beta
+            beta_terms = _windows(padded).transpose(2, 0, 1, 3)
+            beta_rows = padded[..., :-2].swapaxes(0, 1)
             for t in range(t_len - 2, -1, -1):
-                nxt = beta[:, t + 1] + self.emit[:, t + 1]
-                one_ahead = self._unshift(nxt, 1) if s_max > 1 else no_skip
-                two_ahead = (np.where(skip_from, self._unshift(nxt, 2), no_skip)
-                             if s_max > 2 else no_skip)
-                beta[:, t] = _logsumexp3(nxt, one_ahead, two_ahead)
+                _logsumexp_sorted(np.add(beta_terms[t + 1], emit_terms[t + 1], order="C"),
+                                  out=beta_rows[t])
+            return padded[..., :-2]
+        # beta_{t+1} + emit_{t+1}, padded by two -inf columns behind: the successors
+        # (s, s + 1, s + 2) of every state are slices of it
+        ahead = np.full((n, s_max + 2), -np.inf)
+        for t in range(t_len - 2, -1, -1):
+            np.add(beta[:, t + 1], self.emit[:, t + 1], out=ahead[:, :s_max])
+            _logsumexp3(ahead[:, :-2], ahead[:, 1:-1], np.where(skip_from, ahead[:, 2:], -np.inf),
+                        out=beta[:, t])
         return beta
 
     def grad(self):
@@ -281,9 +341,12 @@ class _Lattice:
             occupancy = np.exp(self.alpha + beta - ll[:, None, None])
         occupancy = np.where(self.valid[:, None, :], occupancy, 0.0)
         # Sum the occupancy of the extended positions of each class, per frame.
-        posterior = np.zeros((n * k, t_len))
+        # bincount adds in the order given, as np.add.at does, and far faster: bin
+        # (sample, class, frame) of every valid (sample, position, frame)
         flat = (np.arange(n)[:, None] * k + self.ext)[self.valid]
-        np.add.at(posterior, flat, occupancy.transpose(0, 2, 1)[self.valid])
+        bins = (flat[:, None] * t_len + np.arange(t_len)).ravel()
+        posterior = np.bincount(bins, weights=occupancy.transpose(0, 2, 1)[self.valid].ravel(),
+                                minlength=n * k * t_len)
         posterior = posterior.reshape(n, k, t_len).transpose(0, 2, 1)
         # softmax - posterior as in cross_entropy (the posterior sums to 1 over the
         # classes): (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each
@@ -296,9 +359,15 @@ class _Lattice:
 
 
 def _ctc_mean_weights(y_true, logits, *, blank=0):
-    """PyTorch's "mean": each loss divided by its target length (at least 1), then averaged."""
-    sequences, _, _ = _ctc_inputs(y_true, logits, blank)
-    lengths = np.array([len(seq) for seq in sequences], dtype=np.float64)
+    """PyTorch's "mean": each loss divided by its target length (at least 1), then averaged.
+
+    The registry calls it after ``ctc_loss`` (or its gradient) has validated the same
+    inputs, so it only counts the labels of each sequence.
+    """
+    if isinstance(y_true, np.ndarray) and y_true.dtype != object:  # (n, L): L labels each
+        lengths = np.full(y_true.shape[0], float(y_true.shape[1]))
+    else:
+        lengths = np.array([len(seq) for seq in y_true], dtype=np.float64)
     return 1.0 / (np.maximum(lengths, 1.0) * lengths.size)
 
 

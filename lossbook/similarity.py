@@ -17,12 +17,20 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
+from ._rowwise import (
+    TINY,
+    p_norm_gradient,
+    p_norm_parts,
+    pair,
+    scaled_rows,
+    shifted_difference,
+    sides,
+)
 from ._validation import (
     as_float_array,
     check_has_axis,
     check_same_shape,
     check_scalar,
-    check_signed_labels,
 )
 
 __all__ = [
@@ -75,37 +83,14 @@ def _labels_for_rows(y_true, rows, name_rows):
     return y
 
 
-def _norm_and_direction(v):
-    """Euclidean norm along the last axis and the unit direction (0 for a zero row),
-    from the row divided by its largest |entry|: nothing overflows or underflows."""
-    scale = np.max(np.abs(v), axis=-1, keepdims=True)
-    u = v / np.where(scale > 0, scale, 1.0)
-    root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
-    direction = u / np.where(root > 0, root, 1.0)
-    return (scale * root)[..., 0], direction
-
-
-def _shifted_difference(a, b, eps):
-    """a - b + eps with one rounding of the exact a - b (TwoSum keeps its error)."""
-    head = a - b
-    back = head - a
-    tail = (a - (head - back)) + (-b - back)
-    return (head + eps) + tail
-
-
-def _p_norm(v, p):
-    """||v||_p along the last axis and its gradient with respect to v (0 at v = 0)."""
-    scale = np.max(np.abs(v), axis=-1, keepdims=True)
-    u = np.abs(v) / np.where(scale > 0, scale, 1.0)
-    if p == 2.0:
-        root = np.sqrt(np.sum(u * u, axis=-1, keepdims=True))
-    elif p == 1.0:
-        root = np.sum(u, axis=-1, keepdims=True)
-    else:
-        root = np.sum(u**p, axis=-1, keepdims=True) ** (1.0 / p)
-    ratio = u / np.where(root > 0, root, 1.0)
-    grad = np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
-    return (scale * root)[..., 0], grad
+def _signed_label_mask(y):
+    """(y == 1, its count), raising unless every label is -1 or +1 (the message of
+    check_signed_labels; two counts instead of np.all of a three-array expression)."""
+    similar = y == 1.0
+    n_similar = np.count_nonzero(similar)
+    if n_similar + np.count_nonzero(y == -1.0) != y.size:
+        raise ValueError("y_true must contain labels in {-1, +1}")
+    return similar, n_similar
 
 
 # --------------------------------------------------------------------------
@@ -114,22 +99,27 @@ def _p_norm(v, p):
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
+    """(similar, margin, x1 - x2 and its scaled_rows), similar the mask of y = 1."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
     y = _labels_for_rows(y_true, x1, "x1")
-    if not np.all((y == 0.0) | (y == 1.0)):
+    similar = y == 1.0
+    if np.count_nonzero(y != similar):  # y is 1 where similar, 0 elsewhere: labels in {0, 1}
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
-    distance, direction = _norm_and_direction(x1 - x2)
-    return y, x1 - x2, distance, direction, margin
+    diff = x1 - x2
+    return similar, margin, diff, scaled_rows(diff)
 
 
 def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     """(d/dx1, d/dx2): x1 - x2 for a similar pair; -(m - d) (x1 - x2)/d for a
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
-    y, diff, distance, direction, margin = _contrastive_parts(y_true, x1, x2, margin)
-    push = np.where((y == 0.0) & (distance < margin), margin - distance, 0.0)[..., None]
-    grad = np.where(y[..., None] == 1.0, diff, -push * direction)
+    similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
+    distance = (scale * root)[..., 0]
+    direction = np.divide(u, np.maximum(root, TINY), out=u)  # u is not needed any more
+    # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
+    push = np.where(similar, 0.0, np.maximum(margin - distance, 0.0))[..., None]
+    grad = np.where(similar[..., None], diff, -push * direction)
     return grad, -grad
 
 
@@ -204,9 +194,16 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     >>> g1  # -(1 - 0.5) (0.6, 0.8)
     array([[-0.3, -0.4]])
     """
-    y, _, distance, _, margin = _contrastive_parts(y_true, x1, x2, margin)
-    gap = np.maximum(margin - distance, 0.0)
-    return np.where(y == 1.0, 0.5 * distance * distance, 0.5 * gap * gap)
+    similar, margin, _, (scale, _, root) = _contrastive_parts(y_true, x1, x2, margin)
+    term = (scale * root)[..., 0]  # the distance d
+    # one square of what is squared: d for a similar pair, max(0, m - d) otherwise (each
+    # formula only where some pair needs it; in place, so that one row stays an array)
+    n_similar = np.count_nonzero(similar)
+    if not n_similar:
+        np.maximum(np.subtract(margin, term, out=term), 0.0, out=term)
+    elif n_similar != similar.size:
+        term = np.where(similar, term, np.maximum(margin - term, 0.0))
+    return np.multiply(0.5 * term, term, out=term)
 
 
 # --------------------------------------------------------------------------
@@ -214,7 +211,17 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 # --------------------------------------------------------------------------
 
 
-def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
+def _distance(v, p, want_grad):
+    """||v||_p per row and, with want_grad, its gradient with respect to v (None without):
+    the scaled rows are dropped as soon as the gradient is formed."""
+    scale, u, root = p_norm_parts(v, p)
+    return (scale * root)[..., 0], (p_norm_gradient(v, u, root, p) if want_grad else None)
+
+
+def _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad):
+    """The hinge per triplet and, with want_grad, the gradients g of the distances to x+
+    and x- (as a pair: see lossbook._rowwise.pair); with swap, the mask of the triplets
+    that use d(x+, x-) and that distance's gradient (both None otherwise)."""
     a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
     check_same_shape(a, pos, ("anchor", "positive"))
     check_same_shape(a, neg, ("anchor", "negative"))
@@ -223,23 +230,27 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap):
     eps = check_scalar(eps, "eps", low=0.0)
     if not isinstance(swap, bool | np.bool_):
         raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
-    d_pos, g_pos = _p_norm(_shifted_difference(a, pos, eps), p)
-    d_neg, g_neg = _p_norm(_shifted_difference(a, neg, eps), p)
-    swapped = np.zeros(d_neg.shape, dtype=bool)
-    g_swap = np.zeros_like(g_neg)
+    # Both distances at once: the same ufunc calls on the pair (x+, x-).
+    (d_pos, d_neg), g = sides(lambda other: _distance(shifted_difference(a, other, eps), p,
+                                                      want_grad), pair(pos, neg))
+    swapped = g_swap = None
     if swap:
-        d_swap, g_swap = _p_norm(_shifted_difference(pos, neg, eps), p)
+        d_swap, g_swap = _distance(shifted_difference(pos, neg, eps), p, want_grad)
         swapped = d_swap < d_neg
         d_neg = np.where(swapped, d_swap, d_neg)
     hinge = (d_pos - d_neg) + margin  # the margin survives next to huge distances
-    return hinge, g_pos, g_neg, g_swap, swapped
+    return hinge, g, swapped, g_swap
 
 
 def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     """(d/danchor, d/dpositive, d/dnegative) where the hinge is active (0 elsewhere)."""
-    hinge, g_pos, g_neg, g_swap, swapped = _triplet_parts(anchor, positive, negative,
-                                                          margin, p, eps, swap)
+    hinge, g, swapped, g_swap = _triplet_parts(anchor, positive, negative, margin, p, eps,
+                                               swap, want_grad=True)
     active = (hinge > 0)[..., None]
+    if swapped is None:  # g = (g(a - x+), g(a - x-))
+        masked = sides(lambda side: np.where(active, side, 0.0), g)
+        return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
+    g_pos, g_neg = g
     swapped = swapped[..., None]
     d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
     d_positive = np.where(active, -g_pos - np.where(swapped, g_swap, 0.0), 0.0)
@@ -338,7 +349,8 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     >>> triplet_margin_loss.grad([[0.0, 0.0]], [[3.0, 4.0]], [[1.0, 0.0]], eps=0.0)[1]
     array([[0.6, 0.8]])
     """
-    return np.maximum(_triplet_parts(anchor, positive, negative, margin, p, eps, swap)[0], 0.0)
+    hinge = _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad=False)[0]
+    return np.maximum(hinge, 0.0)
 
 
 # --------------------------------------------------------------------------
@@ -346,49 +358,71 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
 # --------------------------------------------------------------------------
 
 
-def _stabilised_norm(x):
-    """sqrt(||x||^2 + 1e-12) along the last axis, scaled by max(max |x|, 1e-6)."""
-    scale = np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-6)
-    u = x / scale
-    return (scale * np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + COSINE_EPS / scale / scale))
+def _cosine_rows(x):
+    """max |x_j| of each row (top), R = sqrt(||x||^2 + 1e-12) (scaled by max(top, 1e-6))
+    and x / R, for rows x (one side of a pair, or both stacked)."""
+    work = np.abs(x)  # then x / scale and its square, in place: one full-size temporary
+    top = np.maximum.reduce(work, axis=-1, keepdims=True)
+    scale = np.maximum(top, 1e-6)
+    np.divide(x, scale, out=work)
+    np.multiply(work, work, out=work)
+    r = scale * np.sqrt(np.add.reduce(work, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
+    return top, r, np.divide(x, r, out=work)
 
 
 def _cosine_parts(y_true, x1, x2, margin):
+    """The validated labels and margin, and the pairs (see lossbook._rowwise.pair) of the
+    rows and of their top, R and rows / R (_cosine_rows)."""
     x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
-    y = check_signed_labels(_labels_for_rows(y_true, x1, "x1"))
+    similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    r1, r2 = _stabilised_norm(x1), _stabilised_norm(x2)
-    a, b = x1 / r1, x2 / r2
-    cos = np.sum(a * b, axis=-1)
-    # 1 - cos as three non-negative terms (exact algebra, see the docstring).
-    inv_gap = 1.0 / r1[..., 0] - 1.0 / r2[..., 0]
-    one_minus = (0.5 * np.sum((a - b) ** 2, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
-                 + COSINE_EPS / r1[..., 0] / r2[..., 0])
-    return y, x1, x2, r1, r2, cos, one_minus, margin
+    xs = pair(x1, x2)
+    return (similar, n_similar, margin, xs) + sides(_cosine_rows, xs)
+
+
+def _one_minus_cosine(r, ab, scratch=None):
+    """1 - cos as three non-negative terms (exact algebra, see the docstring); ``scratch``,
+    an array of one input's shape that is no longer needed, receives a - b."""
+    a, b = ab
+    r1, r2 = r[0][..., 0], r[1][..., 0]
+    inv_gap = 1.0 / r1 - 1.0 / r2
+    diff = np.subtract(a, b, out=scratch)
+    np.multiply(diff, diff, out=diff)
+    return (0.5 * np.add.reduce(diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
+            + COSINE_EPS / r1 / r2)
 
 
 def _orthogonal_part(u, v, c):
     """v - (u . v) u for unit rows u, v (c = u . v), from the difference v -+ u, which is
     exactly 0 for parallel (or opposite) rows, so nothing is left of rounding there."""
     d = v - np.sign(c) * u
-    return d - np.sum(d * u, axis=-1, keepdims=True) * u
+    return d - np.add.reduce(d * u, axis=-1, keepdims=True) * u
 
 
 def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     """(d/dx1, d/dx2). With u_i = x_i / ||x_i||, rho_i = ||x_i|| / R_i:
     grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
     orthogonal part taken from a difference of unit rows; -that for y = 1, that for
-    y = -1 with cos > m, 0 otherwise; the mirror image for x2."""
-    y, x1, x2, r1, r2, cos, _, margin = _cosine_parts(y_true, x1, x2, margin)
-    n1, u1 = _norm_and_direction(x1)
-    n2, u2 = _norm_and_direction(x2)
-    rho1, rho2 = n1[..., None] / r1, n2[..., None] / r2
-    c = np.sum(u1 * u2, axis=-1, keepdims=True)
-    grad_cos_1 = rho2 / r1 * (_orthogonal_part(u1, u2, c) + (COSINE_EPS / r1 / r1) * c * u1)
-    grad_cos_2 = rho1 / r2 * (_orthogonal_part(u2, u1, c) + (COSINE_EPS / r2 / r2) * c * u2)
-    sign = np.where(y == 1.0, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
-    return sign * grad_cos_1, sign * grad_cos_2
+    y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both sides as one pair)."""
+    similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
+    cos = np.add.reduce(a * b, axis=-1)
+    units, rho = sides(_units_and_rho, xs, top, r)
+    c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
+
+    def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
+        return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
+
+    sign = np.where(similar, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
+    return tuple(sign * g for g in sides(grad_cos, units, units[::-1], r, rho[::-1]))
+
+
+def _units_and_rho(x, top, r):
+    """Unit rows u = x / ||x|| and rho = ||x|| / R, from the row maxima already at hand
+    (as norm_and_direction)."""
+    u = x / np.maximum(top, TINY)
+    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    return np.divide(u, np.maximum(root, TINY), out=u), (top * root) / r
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
@@ -479,8 +513,15 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     ...                       margin=0.5, reduction="none").round(6)  # 1 - 0, cos 45° - 0.5
     array([1.      , 0.207107])
     """
-    y, _, _, _, _, cos, one_minus, margin = _cosine_parts(y_true, x1, x2, margin)
-    return np.where(y == 1.0, one_minus, np.maximum(cos - margin, 0.0))
+    similar, n_similar, margin, _, _, r, ab = _cosine_parts(y_true, x1, x2, margin)
+    # One kind of pair only: skip the other's formula (one pair, 0-d: np.where keeps an array).
+    if n_similar == similar.size and similar.ndim:
+        return _one_minus_cosine(r, ab)
+    products = ab[0] * ab[1]
+    hinge = np.maximum(np.add.reduce(products, axis=-1) - margin, 0.0)
+    if n_similar == 0 and similar.ndim:
+        return hinge
+    return np.where(similar, _one_minus_cosine(r, ab, scratch=products), hinge)
 
 
 # --------------------------------------------------------------------------
@@ -492,14 +533,14 @@ def _hinge_embedding_inputs(y_true, distances, margin):
     y = as_float_array(y_true, "y_true")
     x = as_float_array(distances, "distances")
     check_same_shape(y, x, ("y_true", "distances"))
-    check_signed_labels(y)
-    return y, x, check_scalar(margin, "margin", low=0.0)
+    similar, _ = _signed_label_mask(y)
+    return similar, x, check_scalar(margin, "margin", low=0.0)
 
 
 def _hinge_embedding_grad(y_true, distances, *, margin=1.0):
     """1 where y = 1; -1 where y = -1 and x < m; 0 elsewhere (also at the kink)."""
-    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
-    return np.where(y == 1.0, 1.0, np.where(margin - x > 0, -1.0, 0.0))
+    similar, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(similar, 1.0, np.where(margin - x > 0, -1.0, 0.0))
 
 
 def _hinge_embedding_symbolic():
@@ -555,5 +596,5 @@ def hinge_embedding_loss(y_true, distances, *, margin=1.0):
     >>> hinge_embedding_loss.grad([1, -1, -1], [0.5, 0.25, 2.0])
     array([ 1., -1.,  0.])
     """
-    y, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
-    return np.where(y == 1.0, x, np.maximum(margin - x, 0.0))
+    similar, x, margin = _hinge_embedding_inputs(y_true, distances, margin)
+    return np.where(similar, x, np.maximum(margin - x, 0.0))

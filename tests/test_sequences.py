@@ -276,3 +276,24 @@ def test_ctc_tail_dominated_loss_at_logits_of_hundreds():
     value = ctc_loss([[0]], logits[None], blank=1, reduction="none")[0]
     ref, _, _ = _brute_force((0,), logits, 1)
     assert abs(value - float(ref)) <= RTOL * float(ref), (value, ref)
+
+
+def test_small_and_large_lattices_take_routes_that_agree_to_the_bit():
+    """A lattice of few (sample, state) cells sorts the three terms of each log-sum-exp, a
+    large one orders them by elementwise min/max (lossbook.sequences._SORT_CELLS): a batch
+    above the threshold and each of its samples alone, below it, give the very same bits."""
+    from lossbook.sequences import _SORT_CELLS
+
+    rng = np.random.default_rng(12)
+    n, t_len, k = 10, 30, 6
+    logits = rng.normal(scale=5.0, size=(n, t_len, k))
+    targets = [list(rng.integers(1, k, size=int(rng.integers(0, 13)))) for _ in range(n)]
+    targets[0] = [2] * 12  # repeats: the skip is never allowed
+    assert n * (2 * max(map(len, targets)) + 1) > _SORT_CELLS >= 2 * 12 + 1
+    values = ctc_loss(targets, logits, reduction="none")
+    grads = ctc_loss.grad(targets, logits)
+    for i in range(n):
+        assert np.array_equal(ctc_loss([targets[i]], logits[i:i + 1], reduction="none"),
+                              values[i:i + 1])
+        assert np.array_equal(ctc_loss.grad([targets[i]], logits[i:i + 1]), grads[i:i + 1],
+                              equal_nan=True)

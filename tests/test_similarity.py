@@ -289,3 +289,32 @@ def test_every_similarity_loss_is_in_its_family():
     names = {n for n, f in lossbook.LOSSES.items() if f.info.family == "similarity"}
     assert names == {"contrastive_loss", "triplet_margin_loss", "cosine_embedding_loss",
                      "info_nce", "hinge_embedding_loss"}
+
+
+# ------------------------------------------------------------------ stacked and per-side routes
+
+
+def test_small_and_large_inputs_take_routes_that_agree_to_the_bit():
+    """Small inputs stack their two sides (one numpy call serves both), large ones compute
+    each side on its own (lossbook._rowwise.pair): the rows of a large batch, evaluated a
+    few at a time, must give the very same bits."""
+    from lossbook._rowwise import STACK_LIMIT
+
+    rng = np.random.default_rng(77)
+    rows, d = STACK_LIMIT // 8 + 5, 16  # each input above the limit, 8 rows well below it
+    x1, x2, x3 = rng.normal(size=(3, rows, d)) * np.logspace(-150, 150, rows)[:, None]
+    y01, ypm = rng.integers(0, 2, rows), rng.choice([-1.0, 1.0], rows)
+    calls = [
+        (contrastive_loss, lambda s: (y01[s], x1[s], x2[s]), {"margin": 2.0}),
+        (cosine_embedding_loss, lambda s: (ypm[s], x1[s], x2[s]), {"margin": 0.1}),
+        (triplet_margin_loss, lambda s: (x1[s], x2[s], x3[s]), {}),
+        (triplet_margin_loss, lambda s: (x1[s], x2[s], x3[s]), {"swap": True, "p": 1.5}),
+    ]
+    for loss, args, params in calls:
+        whole = loss(*args(slice(None)), reduction="none", **params)
+        grads = loss.grad(*args(slice(None)), **params)
+        for start in range(0, rows, 8):
+            part = slice(start, start + 8)
+            assert np.array_equal(loss(*args(part), reduction="none", **params), whole[part])
+            for g_part, g in zip(loss.grad(*args(part), **params), grads, strict=True):
+                assert np.array_equal(g_part, g[part]), (loss.__name__, start)

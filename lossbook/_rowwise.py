@@ -1,0 +1,121 @@
+"""Numerics shared by the row-wise losses (:mod:`lossbook.similarity`,
+:mod:`lossbook.infonce`, :mod:`lossbook.generative`): two inputs computed as one pair,
+Euclidean and p-norms of scaled rows, and series by Horner's scheme in place.
+
+On the ~100-entry inputs of a typical call each numpy call costs about a microsecond
+whatever its size, so these helpers are written to make few calls: a pair of small
+inputs is stacked so that one call serves both, and a zero row is handled by
+``max(scale, TINY)`` rather than a ``np.where``.
+"""
+
+import numpy as np
+
+#: the smallest subnormal: max(scale, TINY) is scale for a non-zero row and turns 0 / 0 into
+#: 0 / TINY = 0 for a zero row, one ufunc call instead of np.where(scale > 0, scale, 1)
+TINY = 5e-324
+
+
+#: Inputs of at most this many entries are stacked (see pair); 2^15 doubles are 256 KiB.
+STACK_LIMIT = 2**15
+
+
+def pair(x1, x2):
+    """Two arrays of one shape as a pair: stacked on a new first axis of length 2 when
+    small, so that one ufunc call serves both (on ~100 entries the call, not the
+    arithmetic, is the cost); the tuple (x1, x2) when large, where a temporary twice an
+    input's size would be fresh memory, page-faulted in on every call. Either way
+    ``pair[0]``, ``pair[1]``, unpacking and ``pair[::-1]`` give the two sides."""
+    if x1.ndim and x1.size <= STACK_LIMIT:
+        return np.concatenate((x1, x2)).reshape((2,) + x1.shape)
+    return (x1, x2)  # (and for 0-d arrays, whose halves would come back as scalars)
+
+
+def sides(f, *pairs):
+    """f on both sides of pairs (see pair): one call on stacked pairs, or one call per
+    side on tuples. Returns what f returns, every array a pair in the same form."""
+    if type(pairs[0]) is not tuple:
+        return f(*pairs)
+    first, second = (f(*side) for side in zip(*pairs, strict=True))
+    if isinstance(first, tuple):
+        return tuple(zip(first, second, strict=True))
+    return first, second
+
+
+def scaled_rows(v):
+    """(scale, u, root) along the last axis: v = scale * u with scale = max |v_j| (u = 0 for a
+    zero row) and root = ||u|| in [1, sqrt(d)], so nothing overflows or underflows."""
+    scale = np.maximum.reduce(np.abs(v), axis=-1, keepdims=True)
+    u = v / np.maximum(scale, TINY)
+    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    return scale, u, root
+
+
+def norm_and_direction(v):
+    """Euclidean norm along the last axis and the unit direction (0 for a zero row),
+    from the row divided by its largest |entry|: nothing overflows or underflows."""
+    scale, u, root = scaled_rows(v)
+    return (scale * root)[..., 0], u / np.maximum(root, TINY)
+
+
+def shifted_difference(a, b, eps):
+    """a - b + eps with one rounding of the exact a - b (TwoSum keeps its error)."""
+    head = a - b
+    back = head - a
+    tail = (a - (head - back)) - (b + back)  # -b - back, one call fewer
+    return (head + eps) + tail
+
+
+def p_norm_parts(v, p):
+    """(scale, u, root): ||v||_p = scale * root, u = |v| / scale (0 for a zero row)."""
+    abs_v = np.abs(v)
+    scale = np.maximum.reduce(abs_v, axis=-1, keepdims=True)
+    u = abs_v / np.maximum(scale, TINY)
+    if p == 2.0:
+        root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
+    elif p == 1.0:
+        root = np.add.reduce(u, axis=-1, keepdims=True)
+    else:
+        root = np.add.reduce(u**p, axis=-1, keepdims=True) ** (1.0 / p)
+    return scale, u, root
+
+
+def p_norm_gradient(v, u, root, p):
+    """The gradient of ||v||_p with respect to v (0 at v = 0), from p_norm_parts."""
+    ratio = u / np.maximum(root, TINY)
+    return np.sign(v) * (ratio if p == 2.0 else ratio ** (p - 1.0))
+
+
+# 1/n! for n = 2 .. 21: psi(x) = sum_{n >= 2} x^n / n!; for |x| <= 1 the first term left
+# out is below 1/22! ~ 9e-22 of x^2, far below double precision of psi >= x^2 / e.
+PSI_COEFFICIENTS = [1.0]
+for _n in range(2, 22):
+    PSI_COEFFICIENTS.append(PSI_COEFFICIENTS[-1] / _n)
+PSI_COEFFICIENTS = tuple(PSI_COEFFICIENTS[1:])  # 1/2!, 1/3!, ..., 1/21!
+
+
+def horner(x, coefficients):
+    """sum_n c_n x^n for c_0, c_1, ... in place on one fresh array (as
+    ``series = series * x + c`` from the highest coefficient, the same roundings)."""
+    series = np.full_like(x, coefficients[-1])  # in the layout of x, as x * c would be
+    for c in reversed(coefficients[:-1]):
+        series *= x
+        series += c
+    return series
+
+
+# (-1)^n / n for n = 2 .. 9: log(1 + m) - m = sum_{n >= 2} (-1)^(n+1) m^n / n = -m^2 sum ...
+LOG1P_COEFFICIENTS = tuple((1.0 if n % 2 == 0 else -1.0) / n for n in range(2, 10))
+
+
+def log1p_minus(m):
+    """log(1 + m) - m for m > -1: a series for |m| <= 1e-3, where the subtraction would
+    cancel (8 terms: the first one left out is below 1e-24 of m^2 / 2)."""
+    small = np.abs(m) <= 1e-3
+    n_small = np.count_nonzero(small)
+    if not n_small:
+        return np.log1p(m) - m
+    ms = np.where(small, m, 0.0)
+    series = -ms * ms * horner(ms, LOG1P_COEFFICIENTS)
+    if n_small == small.size:
+        return series
+    return np.where(small, series, np.log1p(np.where(small, 0.0, m)) - m)
