@@ -181,7 +181,8 @@ def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
     r"""Fit :math:`\hat y = Xw` by full-batch gradient descent on the mean ``loss``.
 
     Uses the chain rule :math:`\nabla_w \frac1n\sum_i \ell(y_i, x_i^\top w) =
-    \frac1n X^\top \nabla_{\hat y}`, with :math:`\nabla_{\hat y}` from ``loss.grad``.
+    X^\top \nabla_{\hat y}`, with :math:`\nabla_{\hat y}` the gradient of the mean
+    loss, ``loss.grad(..., reduction="mean")``.
 
     Parameters
     ----------
@@ -218,11 +219,8 @@ def fit_linear(loss, X, y, *, lr=0.1, steps=1000, w0=None, **params):
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must have shape (n, d) and y shape (n,); got {X.shape} and {y.shape}")
     w0 = np.zeros(X.shape[1]) if w0 is None else w0
-    n = X.shape[0]
-    # (X^T g) / n, not X^T (g / n) = X^T loss.grad(..., reduction="mean"): the same in exact
-    # arithmetic, but the chapters store fits to the last bit (regression/quantile glues one).
     return gradient_descent(
-        lambda w: X.T @ loss.grad(y, X @ w, **params) / n, w0, lr=lr, steps=steps
+        lambda w: X.T @ loss.grad(y, X @ w, reduction="mean", **params), w0, lr=lr, steps=steps
     )
 
 
