@@ -91,13 +91,35 @@ def row_argmax_mask(x):
     return _mask_at(x.shape, _row_top_indices(x))
 
 
+#: Gaps z - max z down to -32 are rounded to at most 32 * 2^-53 relative in e^gap; beyond,
+#: the rounding error of the gap is put back, so that a loss made of tail probabilities
+#: e^gap (logits a thousand apart) keeps a relative error near 1e-16, not |gap| * 2^-53.
+_ROUNDED_GAP = 32.0
+
+
+def shifted_exp(z, top_value):
+    """``exp(z - top_value)`` (``top_value`` the row maxima), each entry to about an ulp.
+
+    The gap ``z - top_value`` is rounded when formed; where some gap is below
+    ``-_ROUNDED_GAP`` its exact remainder ``lo`` (TwoSum) is put back as
+    ``e^(gap + lo) = e^gap (1 + lo)`` (``|lo|`` is at most half an ulp of the gap).
+    """
+    e = np.subtract(z, top_value)
+    if np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
+        return np.exp(e, out=e)
+    back = e - z
+    lo = (z - (e - back)) - (top_value + back)
+    np.exp(e, out=e)
+    e += e * lo
+    return e
+
+
 def softmax_terms(z, starts=None):
     """:func:`softmax_parts` of a C-contiguous ``z``, with the flat (C-order) index of each
     row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
     ``starts`` is ``row_starts(z)``, if the caller has it already."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = np.subtract(z, top_value)
-    np.exp(e, out=e)
+    e = shifted_exp(z, top_value)
     top_indices = _row_top_indices(z, starts)
     return top_indices, top_value, e, _sum_without(e, top_indices)
 
@@ -117,7 +139,7 @@ def softmax_parts(z):
     # Another layout sums in another order: the plain formulas, to the bit as ever.
     top = row_argmax_mask(z)
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = np.exp(z - top_value)
+    e = shifted_exp(z, top_value)
     return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
 
 

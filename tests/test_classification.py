@@ -622,3 +622,20 @@ def test_cross_entropy_class_indices_equal_one_hot_rows_bit_for_bit(n):
                                       cross_entropy(one_hot, logits, reduction="none"))
         np.testing.assert_array_equal(cross_entropy.grad(targets, logits, reduction="mean"),
                                       cross_entropy.grad(one_hot, logits, reduction="mean"))
+
+
+def test_cross_entropy_made_of_tail_probabilities_at_logits_of_a_thousand():
+    """The true class dominates each row, so the loss is log1p of tail probabilities e^gap
+    with gaps of hundreds: rounding a gap z_j - max z would cost |gap| 2^-53 relative (up to
+    ~1e-13); lossbook.logits.shifted_exp puts the rounding back."""
+    rng = np.random.default_rng(2024)
+    # Top logits in (256, 512) and the others in (-256, -128): each gap has a larger exponent
+    # than either logit, so forming it rounds (by up to 2^-45, i.e. 6e-14 relative in e^gap).
+    logits = np.column_stack([rng.uniform(300.0, 500.0, 40), rng.uniform(-250.0, -130.0, 40)])
+    targets = np.zeros(40, dtype=int)
+    values = cross_entropy(targets, logits, reduction="none")
+    with mp.workdps(60):
+        for row, value in zip(logits, values, strict=True):
+            exact = mp.log1p(mp.fsum(mp.exp(mp.mpf(float(v)) - mp.mpf(float(row[0])))
+                                     for v in row[1:]))
+            assert abs(value - float(exact)) <= 1e-14 * float(exact), (row, value, exact)

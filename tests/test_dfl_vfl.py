@@ -247,11 +247,6 @@ def test_vfl_rejects_bad_input(q, kwargs, name):
         varifocal_loss.grad(q, [0.0], **kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook precision gap shared by the softmax losses (cross_entropy too): the gaps "
-    "z_j - max z are rounded before exp, so a loss made of tail probabilities e^-G carries a "
-    "relative error up to G 2^-53 (5.7e-14 here, logits within +-1e3), above issue 17's 1e-14. "
-    "Fix (lossbook.logits): form z_j - max z as TwoSum hi + lo and scale e^hi by (1 + lo)."))
 def test_dfl_tail_dominated_value_at_logits_of_a_thousand():
     """At the last bin with S_{K-1} = 1 - O(e^-548), -log S_{K-1} is a sum of tail
     probabilities; it must still be accurate to 1e-14."""

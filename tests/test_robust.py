@@ -363,11 +363,6 @@ def test_gce_rejects_logits_without_a_class_axis():
         generalized_cross_entropy(0, [1.0, 2.0])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook precision gap shared by the softmax losses (cross_entropy too): the gaps "
-    "z_j - max z are rounded before exp, so a loss made of tail probabilities e^-G carries a "
-    "relative error up to G 2^-53 (5.7e-14 here, logits within +-1e3), above issue 17's 1e-14. "
-    "Fix (lossbook.logits): form z_j - max z as TwoSum hi + lo and scale e^hi by (1 + lo)."))
 def test_gce_tail_dominated_value_at_logits_of_a_thousand():
     """p_y = 1 - O(e^-574): at q = 1 the loss 1 - p_y is a sum of tail probabilities."""
     row = np.array([-270.7600518573707, 303.6920638667623, -635.8024669263483])

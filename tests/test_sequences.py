@@ -263,12 +263,6 @@ def test_ctc_tiny_losses_keep_their_relative_accuracy(k, blank):
     assert tiny >= 5  # the grid does reach the tiny-loss regime
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook precision gap shared by the softmax losses (cross_entropy too): the log-softmax "
-    "gaps z_j - max z are rounded, so a loss made of tail probabilities e^-G (p(y|x) = "
-    "1 - O(e^-600)) carries a relative error up to G 2^-53 (5.7e-14 here, logits within "
-    "+-5e2), above issue 17's 1e-14. Fix (lossbook.logits): form z_j - max z as TwoSum hi + lo "
-    "and scale e^hi by (1 + lo) (log-probabilities: add lo)."))
 def test_ctc_tail_dominated_loss_at_logits_of_hundreds():
     logits = np.array([[235.67826982866666, -469.7261433607555],
                        [-64.45588553953766, 41.6570286669272],
