@@ -292,6 +292,17 @@ def check_scalar(value, name, *, low=None, high=None, low_open=False, high_open=
     return value
 
 
+def check_bool(value, name):
+    """Validate a switch: ``True`` or ``False`` (a numpy bool too), never a truthy object.
+
+    ``bool("False")`` is ``True``; a switch given a string, a number or ``None`` raises
+    instead of being read as one.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
 def check_count(value, name):
     """Validate a non-negative integer count (steps); clearer than the error of ``range(1.5)``."""
     if isinstance(value, bool):

@@ -14,7 +14,7 @@ import sympy as sp
 
 from ._registry import Argument, register_loss
 from ._rowwise import norm_and_direction, pair, sides
-from ._validation import as_float_array, check_same_shape, check_scalar
+from ._validation import as_float_array, check_bool, check_same_shape, check_scalar
 from .logits import row_argmax_mask, softmax_parts
 
 __all__ = ["info_nce"]
@@ -51,8 +51,7 @@ def _info_nce_parts(queries, keys, temperature, normalize):
             raise ValueError(f"{name} must have shape (n, d), got {x.shape}")
     check_same_shape(q, k, ("queries", "keys"))
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    if not isinstance(normalize, bool | np.bool_):
-        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    normalize = check_bool(normalize, "normalize")
     both = pair(q, k)
     if normalize:
         norms, units = sides(norm_and_direction, both)

@@ -23,7 +23,13 @@ from ._precise import (
     x_minus_log1p,
 )
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_pair, check_same_shape, check_scalar
+from ._validation import (
+    as_float_array,
+    check_bool,
+    check_pair,
+    check_same_shape,
+    check_scalar,
+)
 
 __all__ = [
     "gamma_deviance",
@@ -59,7 +65,7 @@ def _poisson_inputs(y_true, y_pred, log_input, full, eps):
             raise ValueError("y_pred must contain non-negative rates when log_input=False")
         if eps == 0.0 and rate_min == 0:
             raise ValueError("y_pred must be positive when log_input=False and eps=0")
-    return y, y_hat, bool(log_input), bool(full), eps
+    return y, y_hat, check_bool(log_input, "log_input"), check_bool(full, "full"), eps
 
 
 def _rate_and_ratio(y, y_hat, log_input, eps):
@@ -205,7 +211,7 @@ def _gaussian_nll_inputs(y_true, y_pred, var, full, eps):
     if var_min < 0:
         raise ValueError("var must be non-negative (it is a variance)")
     eps = check_scalar(eps, "eps", low=0.0, low_open=True)
-    return y, y_hat, var, bool(full), eps, bool(var_min < eps)
+    return y, y_hat, var, check_bool(full, "full"), eps, bool(var_min < eps)
 
 
 def _gaussian_nll_grad(y_true, y_pred, var, *, full=False, eps=1e-6):

@@ -28,6 +28,7 @@ from ._rowwise import (
 )
 from ._validation import (
     as_float_array,
+    check_bool,
     check_has_axis,
     check_same_shape,
     check_scalar,
@@ -228,8 +229,7 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad):
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     p = check_scalar(p, "p", low=1.0)
     eps = check_scalar(eps, "eps", low=0.0)
-    if not isinstance(swap, bool | np.bool_):
-        raise TypeError(f"swap must be a bool, got {type(swap).__name__}")
+    swap = check_bool(swap, "swap")
     # Both distances at once: the same ufunc calls on the pair (x+, x-).
     (d_pos, d_neg), g = sides(lambda other: _distance(shifted_difference(a, other, eps), p,
                                                       want_grad), pair(pos, neg))

@@ -414,11 +414,6 @@ def test_bad_input_raises_naming_the_argument(loss, arrays, params, error, name)
         loss.grad(*arrays, **params)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook defect: poisson_nll_loss and gaussian_nll_loss pass log_input and full through "
-    "bool(), so a string such as 'False', a NaN or any object is silently taken as a switch "
-    "(log_input='False' computes the log-rate loss); triplet_margin_loss's swap and "
-    "info_nce's normalize raise TypeError naming the argument for a non-bool"))
 @pytest.mark.parametrize(("loss", "arrays", "switch"), [
     (poisson_nll_loss, ([1.0], [0.5]), "log_input"),
     (poisson_nll_loss, ([1.0], [0.5]), "full"),
