@@ -18,14 +18,14 @@ import sympy as sp
 
 from ._registry import Argument, register_loss
 from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
-from ._validation import (
-    as_float_array,
-    check_has_axis,
-    check_pair,
-    check_same_shape,
-    check_scalar,
+from ._validation import as_float_array, check_has_axis, check_pair, check_same_shape, check_scalar
+from .logits import (
+    exp_minus_abs,
+    sigmoid_pair,
+    softmax_parts,
+    softplus_pair,
+    tempered_softmax_parts,
 )
-from .logits import exp_minus_abs, sigmoid_pair, softmax_parts, softplus_pair
 
 __all__ = ["distillation_loss", "gaussian_kl", "gan_discriminator_loss", "gan_generator_loss"]
 
@@ -116,10 +116,8 @@ def _distillation(t, s, temperature, want_grad):
     :math:`p_j e^{x_j} > e^{30}` (the KL exceeds 30) the sum is taken as a log-sum-exp of
     :math:`\log p_j + x_j`, which cannot overflow.
     """
-    # Differences before dividing by T: (t_j - max t) and (s_j - t_j) are exact or rounded
-    # once, relative to themselves, whatever the size of the logits.
-    a = (t - np.maximum.reduce(t, axis=-1, keepdims=True)) / temperature
-    top_t, _, e, rest = softmax_parts(a)
+    # Differences before dividing by T (t_j - max t here, s_j - t_j below), with remainders.
+    top_t, e, rest = tempered_softmax_parts(t, temperature)
     p = e / (1.0 + rest)
     # s - t as an unevaluated sum hi + lo (Knuth's TwoSum): centring hi before adding lo
     # keeps x accurate when s is t plus a large shift (the KL ignores the shift); a second

@@ -11,6 +11,7 @@ are what the losses use.
 import numpy as np
 import sympy as sp
 
+from ._precise import two_prod
 from ._validation import (
     all_finite,
     as_float_array,
@@ -112,6 +113,25 @@ def shifted_exp(z, top_value):
     np.exp(e, out=e)
     e += e * lo
     return e
+
+
+def tempered_softmax_parts(z, temperature):
+    """``top, e, rest`` of :func:`softmax_parts` for the rows of ``z / temperature``, each
+    ``e`` to about an ulp: the gap ``z - max z`` and its division by the temperature are
+    both rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
+    (TwoSum, TwoProd) are put back as ``e^(a + lo) = e^a (1 + lo)``."""
+    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
+    gap = z - top_value
+    scaled = gap / temperature
+    top, _, e, rest = softmax_parts(scaled)
+    if np.minimum.reduce(scaled, axis=None) >= -_ROUNDED_GAP:
+        return top, e, rest
+    back = gap - z
+    gap_lo = (z - (gap - back)) - (top_value + back)
+    prod_hi, prod_lo = two_prod(scaled, temperature)
+    e_lo = e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)  # 0 at each top entry
+    e += e_lo
+    return top, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
 
 
 def softmax_terms(z, starts=None):

@@ -379,13 +379,6 @@ def test_distillation_shifted_student_and_one_hot_teacher():
                           rtol=1e-14, dps=50, step=1e-20)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook precision gap (shared with cross_entropy): the logit gaps t_j - max t and "
-    "s_j - s_r are rounded before exp, so a KL (and T (q - p)) made of tail probabilities "
-    "e^-G carries a relative error up to G 2^-53, here 5.7e-14 (value) and 2.4e-14 (gradient, "
-    "relative to T (p + q)) at logits within +-1e3, above the 1e-14 of issue 16. Fix: form the "
-    "gaps as TwoSum hi + lo (and the division by T with its remainder) and scale the tail "
-    "weights by (1 + lo)."))
 def test_distillation_tail_dominated_rows_at_logits_of_a_thousand():
     """Student and teacher agree except on one class with probability ~e^-586: the whole
     divergence sits in the tail, and must still be accurate to 1e-14."""
