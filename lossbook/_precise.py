@@ -33,7 +33,6 @@ _LN2_C = float(_LN2 - Fraction(_LN2_A) - Fraction(_LN2_B))
 _INV_FACT = [Fraction(1, factorial(n)) for n in range(30)]
 _INV_FACT_HI = [float(f) for f in _INV_FACT]
 _INV_FACT_LO = [float(f - Fraction(h)) for f, h in zip(_INV_FACT, _INV_FACT_HI, strict=True)]
-_EXPM1_TERMS = 24  # 0.35**24 / 24! < 1e-34
 
 
 def two_sum(a, b):
@@ -73,42 +72,6 @@ def dd_add(a_hi, a_lo, b_hi, b_lo):
     """Sum of two double-doubles."""
     s, e = two_sum(a_hi, b_hi)
     return fast_two_sum(s, e + (a_lo + b_lo))
-
-
-def _expm1_dd(r_hi, r_lo):
-    """``exp(r) - 1`` as a double-double, for ``|r| <= 0.35`` (Taylor series, Horner)."""
-    acc_hi = np.full_like(r_hi, _INV_FACT_HI[_EXPM1_TERMS])
-    acc_lo = np.full_like(r_hi, _INV_FACT_LO[_EXPM1_TERMS])
-    for n in range(_EXPM1_TERMS - 1, 0, -1):
-        acc_hi, acc_lo = dd_mul(acc_hi, acc_lo, r_hi, r_lo)
-        acc_hi, acc_lo = dd_add(acc_hi, acc_lo, _INV_FACT_HI[n], _INV_FACT_LO[n])
-    return dd_mul(acc_hi, acc_lo, r_hi, r_lo)
-
-
-def exp_minus(x, y):
-    """``exp(x) - y`` to nearly full relative accuracy, also when ``exp(x) ≈ y > 0``.
-
-    Where the two are within 1/16 of each other, ``exp(x)`` is formed in
-    double-double: ``x = k log 2 + r`` with ``r`` exact to 106 bits, ``exp(r) - 1``
-    from its Taylor series, and the difference scaled by ``2**k`` only at the end.
-    """
-    with np.errstate(over="ignore"):
-        out = np.exp(x) - y
-    # Beyond |exp(x) - y| = y / 16 the float64 difference loses at most 5 bits.
-    near = (y > 0) & (np.abs(out) < 0.0625 * y)
-    if np.any(near):
-        xn, yn = x[near], y[near]
-        k = np.rint(xn / LN2_HI)
-        r_hi = xn - k * _LN2_A  # exact: k * _LN2_A is exact and close to xn
-        p_hi, p_lo = two_prod(k, _LN2_B)
-        r_hi, r_lo = two_sum(r_hi, -p_hi)
-        r_hi, r_lo = fast_two_sum(r_hi, r_lo - p_lo - k * _LN2_C)
-        e_hi, e_lo = _expm1_dd(r_hi, r_lo)
-        ki = k.astype(np.int64)
-        a_hi, a_lo = two_sum(1.0, -np.ldexp(yn, -ki))  # 1 - y / 2**k, exactly
-        s_hi, s_lo = dd_add(a_hi, a_lo, e_hi, e_lo)
-        out[near] = np.ldexp(s_hi + s_lo, ki)
-    return out
 
 
 # ------------------------------------------------- exp(x) - y from a table of exp(j/64)
@@ -195,13 +158,15 @@ def _reduce(x):
     return k, r_hi, r_lo
 
 
-def exp_minus_fast(x, y):
-    """:func:`exp_minus` with about a quarter of the work where exp(x) is near y.
+def exp_minus(x, y):
+    """``exp(x) - y`` to nearly full relative accuracy, also when ``exp(x) ≈ y > 0``.
 
-    ``exp(r)`` is ``exp(j/64) exp(s)`` with ``exp(j/64)`` from a table (three doubles) and
-    ``expm1(s)``, ``|s| <= 1/128``, from 11 Taylor terms of which 6 are double-double
-    (24 double-double terms in ``exp_minus``); both are good to about ``2**-108 y``. A few
-    near elements are computed one by one on Python floats, cheaper than numpy calls.
+    Where the two are within 1/16 of each other, ``exp(x)`` is formed in double-double:
+    ``x = k log 2 + r`` with ``r`` exact to 106 bits, ``exp(r) = exp(j/64) exp(s)`` with
+    ``exp(j/64)`` from a table (three doubles) and ``expm1(s)``, ``|s| <= 1/128``, from 11
+    Taylor terms of which 6 are double-double, good to about ``2**-108 y``; the difference
+    is scaled by ``2**k`` only at the end. A few near elements are computed one by one on
+    Python floats, cheaper than numpy calls.
     """
     with np.errstate(over="ignore"):
         out = np.exp(x) - y
