@@ -5,7 +5,10 @@ other rows of the batch its negatives. Rows are normalised by their Euclidean
 norm (computed after dividing by the largest entry: no overflow or underflow
 for norms from 1e-150 to 1e150). The log-softmax is taken with the largest
 logit factored out (:mod:`lossbook.logits`), so a confident row keeps its tiny
-loss. ``info_nce_symbols(n, d)`` gives the symbol matrices of
+loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
+(``lossbook._precise.unit_rows_dd`` and ``unit_dots_dd``), so
+that their float64 rounding, divided by a small temperature, does not reach the loss.
+``info_nce_symbols(n, d)`` gives the symbol matrices of
 ``info_nce.symbolic``.
 """
 
@@ -213,7 +216,9 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     and :math:`\log(1 + \cdot)` of the rest, so a confident row (its positive
     far ahead) gets its tiny loss with full relative accuracy; so does
     :math:`1 - \operatorname{softmax}(s_i)_i` in the gradient, summed from the
-    other entries. ``.grad`` returns ``(d/dqueries, d/dkeys)``: every key
+    other entries. Below :math:`T = 1/16` (with ``normalize``) the cosines, the
+    logits and their gaps are carried in double-double, whose rounding would otherwise
+    be amplified by :math:`1/T`. ``.grad`` returns ``(d/dqueries, d/dkeys)``: every key
     receives gradient from every query.
 
     Examples
