@@ -357,3 +357,65 @@ def tweedie_half_deviance(y, mu, p):
     if math.isnan(np.add.reduce(out, axis=None)):
         out = np.where(np.isnan(out), np.inf, out)
     return out
+
+
+# ------------------------------------------------ double-double rows and dot products
+def split_on_grid(x, sigma):
+    """``x = hi + lo`` exactly, ``hi`` being ``x`` rounded to a multiple of ``ulp(sigma)``
+    (``sigma = 1.5 * 2**k`` and ``|x| <= 2**k``; Rump, Ogita and Oishi's ExtractVector)."""
+    hi = (x + sigma) - sigma
+    return hi, x - hi
+
+
+def dd_sqrt(a_hi, a_lo):
+    """Square root of a positive double-double (one Newton step from ``sqrt(a_hi)``)."""
+    r = np.sqrt(a_hi)
+    p, e = two_prod(r, r)
+    return fast_two_sum(r, (((a_hi - p) - e) + a_lo) / (r + r))
+
+
+def unit_rows_dd(x):
+    """The rows of ``x`` (no zero row, last axis d) divided by their Euclidean norm, as a
+    double-double ``(hi, lo)`` good to about ``1e-23`` (far beyond float64's ``1e-16``): the
+    row is scaled by a power of two (exact), its squared norm summed exactly from entries
+    cut to a coarse grid (their squares and partial sums are exact) plus the small rest
+    (rounded at about ``2**-53 2**-beta``), its root and the quotient corrected with
+    TwoProd.
+
+    >>> hi, lo = unit_rows_dd(np.array([[1e150, 3e149, -7e149]]))
+    >>> square = sum((Fraction(h) + Fraction(l)) ** 2 for h, l in zip(hi[0], lo[0]))
+    >>> abs(float(square - 1)) < 1e-22
+    True
+    """
+    d = x.shape[-1]
+    biggest = np.maximum.reduce(np.abs(x), axis=-1, keepdims=True)
+    w = x / 2.0 ** np.floor(np.log2(biggest))  # largest |entry| in [1, 2)
+    # entries on the grid 2**-beta: squares on 2**-2beta, every partial sum below 4d, exact
+    beta = int((52 - math.log2(4 * d)) // 2)
+    w1, w2 = split_on_grid(w, 1.5 * 2.0 ** (52 - beta))
+    n_hi, n_lo = fast_two_sum(np.add.reduce(w1 * w1, axis=-1, keepdims=True),
+                              np.add.reduce((w1 + w1 + w2) * w2, axis=-1, keepdims=True))
+    r_hi, r_lo = dd_sqrt(n_hi, n_lo)
+    u = w / r_hi
+    p, e = two_prod(u, r_hi)
+    return u, (((w - p) - e) - u * r_lo) / r_hi
+
+
+def unit_dots_dd(a_hi, a_lo, b_hi, b_lo):
+    """All dot products ``a_i . b_j`` of rows of norm 1 (double-doubles from
+    :func:`unit_rows_dd`) as a double-double: the high parts cut to the grid 2**-26 have
+    exact products and exact partial sums (below 2 by Cauchy-Schwarz), whatever order the
+    matrix product sums in; one more matrix product gives the small rest (of size 2**-26,
+    so rounded at about ``1e-24 sqrt(d)``).
+
+    >>> hi, lo = unit_rows_dd(np.array([[1.0, 2.0, 3.0], [3.0, -1.0, 0.5]]))
+    >>> c_hi, c_lo = unit_dots_dd(hi, lo, hi, lo)
+    >>> bool(c_hi[0, 0] == 1.0 and abs(c_lo[0, 0]) < 1e-22)
+    True
+    """
+    a1, a2 = split_on_grid(a_hi, 1.5 * 2.0**26)
+    b1, b2 = split_on_grid(b_hi, 1.5 * 2.0**26)
+    exact = a1 @ b1.T
+    rest = np.concatenate((a1, a2 + a_lo, a_hi), axis=-1) @ np.concatenate(
+        (b2, b_hi, b_lo), axis=-1).T
+    return two_sum(exact, rest)

@@ -5,13 +5,17 @@ other rows of the batch its negatives. Rows are normalised by their Euclidean
 norm (computed after dividing by the largest entry: no overflow or underflow
 for norms from 1e-150 to 1e150). The log-softmax is taken with the largest
 logit factored out (:mod:`lossbook.logits`), so a confident row keeps its tiny
-loss. ``info_nce_symbols(n, d)`` gives the symbol matrices of
+loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
+(``lossbook._precise.unit_rows_dd`` and ``unit_dots_dd``), so
+that their float64 rounding, divided by a small temperature, does not reach the loss.
+``info_nce_symbols(n, d)`` gives the symbol matrices of
 ``info_nce.symbolic``.
 """
 
 import numpy as np
 import sympy as sp
 
+from ._precise import two_prod, two_sum, unit_dots_dd, unit_rows_dd
 from ._registry import Argument, register_loss
 from ._rowwise import norm_and_direction, pair, sides
 from ._validation import as_float_array, check_bool, check_same_shape, check_scalar
@@ -41,10 +45,20 @@ def info_nce_symbols(n, d):
                  for c in ("q", "k"))
 
 
-def _info_nce_parts(queries, keys, temperature, normalize):
+#: Below this temperature (normalize=True) the logits are formed in double-double: the
+#: cosine of two float64 unit rows is off by a few 1e-16, which becomes that / T in every
+#: logit, hence in a confident row's loss (made of tail probabilities e^(s_ij - s_ii))
+#: and its gradient: 5e-15 relative at T = 1/16, 1e-13 at T = 1e-3. At and above it (the
+#: default T = 0.1) float64 is within about 3e-15.
+DOUBLE_DOUBLE_BELOW = 0.0625
+
+
+def _info_nce_parts(queries, keys, temperature, normalize, value=False):
     """Validated (queries, keys) as a pair (see lossbook._rowwise.pair), their unit rows
-    (or the rows themselves without normalize), the logits and the temperature. Both
-    inputs go through the normalisation (and its gradient) together."""
+    (or the rows themselves without normalize), the temperature, and of the softmax of
+    each row of the logits: e = exp(s - max s), rest (the sum of e off the row's top
+    entry) and, with value, the margin max s - s_ii. Both inputs go through the
+    normalisation (and its gradient) together."""
     q, k = as_float_array(queries, "queries"), as_float_array(keys, "keys")
     for x, name in ((q, "queries"), (k, "keys")):
         if x.ndim != 2:
@@ -59,16 +73,43 @@ def _info_nce_parts(queries, keys, temperature, normalize):
             if np.count_nonzero(norm) != norm.size:
                 raise ValueError(f"{name} row {int(np.argmin(norm))} is zero: it has no "
                                  "direction to normalise (normalize=True)")
+        if 1e-280 < temperature < DOUBLE_DOUBLE_BELOW and q.size:
+            units, low = sides(unit_rows_dd, both)
+            return (both, units, temperature,
+                    *_softmax_dd(*unit_dots_dd(units[0], low[0], units[1], low[1]),
+                                 temperature))
     else:
         units = both
     logits = (units[0] @ units[1].T) / temperature
-    return both, units, logits, temperature
+    _, top_value, e, rest = softmax_parts(logits)
+    margin = (top_value[:, 0] - logits.diagonal()) if value else None
+    return both, units, temperature, e, rest, margin
+
+
+def _softmax_dd(c_hi, c_lo, temperature):
+    """e, rest and margin of _info_nce_parts from the cosines c_hi + c_lo (double-double):
+    the logits c / T with the remainder of the division (TwoProd), the gaps s - max s with
+    theirs (TwoSum), and e = e^(gap + lo) = e^gap (1 + lo)."""
+    s_hi = c_hi / temperature
+    p, p_lo = two_prod(s_hi, temperature)
+    s_lo = (((c_hi - p) - p_lo) + c_lo) / temperature  # c_hi - p is exact (Sterbenz)
+    rows = np.arange(s_hi.shape[0])
+    top = s_hi.argmax(axis=1)
+    top_hi, top_lo = s_hi[rows, top][:, None], s_lo[rows, top][:, None]
+    gap, gap_lo = two_sum(s_hi, -top_hi)
+    e = np.exp(gap)
+    e += e * (gap_lo + (s_lo - top_lo))  # 0 at each top entry
+    e[rows, top] = 0.0
+    rest = np.add.reduce(e, axis=-1, keepdims=True)
+    e[rows, top] = 1.0
+    margin, margin_lo = two_sum(top_hi[:, 0], -s_hi.diagonal())
+    return e, rest, margin + (margin_lo + (top_lo[:, 0] - s_lo.diagonal()))
 
 
 def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     """(d/dqueries, d/dkeys) of the summed loss, through the normalisation."""
-    both, (q, k), logits, temperature = _info_nce_parts(queries, keys, temperature, normalize)
-    _, _, e, rest = softmax_parts(logits)
+    both, (q, k), temperature, e, rest, _ = _info_nce_parts(queries, keys, temperature,
+                                                            normalize)
     off = e.copy()
     np.fill_diagonal(off, 0.0)
     total = 1.0 + rest  # sum of e over the row
@@ -175,7 +216,9 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     and :math:`\log(1 + \cdot)` of the rest, so a confident row (its positive
     far ahead) gets its tiny loss with full relative accuracy; so does
     :math:`1 - \operatorname{softmax}(s_i)_i` in the gradient, summed from the
-    other entries. ``.grad`` returns ``(d/dqueries, d/dkeys)``: every key
+    other entries. Below :math:`T = 1/16` (with ``normalize``) the cosines, the
+    logits and their gaps are carried in double-double, whose rounding would otherwise
+    be amplified by :math:`1/T`. ``.grad`` returns ``(d/dqueries, d/dkeys)``: every key
     receives gradient from every query.
 
     Examples
@@ -186,6 +229,5 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
     0.31326168751822286
     """
-    logits = _info_nce_parts(queries, keys, temperature, normalize)[2]
-    _, top_value, _, rest = softmax_parts(logits)
-    return (top_value[:, 0] - logits.diagonal()) + np.log1p(rest[:, 0])
+    *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
+    return margin + np.log1p(rest[:, 0])

@@ -2,6 +2,7 @@
 norms, InfoNCE as cross-entropy on the similarity matrix, rows at 1e-150 against mpmath at
 high precision, parameters at the edges, bad input."""
 
+import mpmath as mp
 import numpy as np
 import pytest
 
@@ -181,11 +182,11 @@ def test_info_nce_without_normalisation_is_cross_entropy_on_dot_products():
                                cross_entropy(np.arange(6), logits), rtol=1e-14)
 
 
-@pytest.mark.parametrize("temperature, rtol", [(1e-3, 1e-12), (1e3, 1e-14)])
+@pytest.mark.parametrize("temperature, rtol", [(1e-3, 1e-14), (1e3, 1e-14)])
 def test_info_nce_temperatures_at_the_edges_against_mpmath(temperature, rtol):
     # At T = 1e-3 a confident row's loss is a sum of e^(s_ij - s_ii) with |s| up to 1e3:
-    # the rounding of a unit-vector dot product (1e-16) becomes 1e-13 in s, hence in the
-    # loss -- the condition number of the loss with respect to its inputs is about 1 / T.
+    # the rounding of a float64 unit-vector dot product (1e-16) would become 1e-13 in s,
+    # hence in the loss; below infonce.DOUBLE_DOUBLE_BELOW the cosines are double-doubles.
     # (Without the stress batch's row 0, whose query equals its key: at T = 1e-3 the key's
     # gradient is then a 1e-122 remainder of 1e-80 terms, below what rounding resolves.)
     q, k = INFO_NCE_Q[1:], INFO_NCE_K[1:]
@@ -194,13 +195,7 @@ def test_info_nce_temperatures_at_the_edges_against_mpmath(temperature, rtol):
                           reference=info_nce_reference_for(q, k))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lossbook precision gap: info_nce forms the cosines q_i . k_j of rows normalised in "
-    "float64, with an absolute error of about 1e-16; a confident row's loss is about "
-    "sum_j exp((c_ij - c_ii) / T), so its relative error is about 1e-16 / T: 2.3e-14 at "
-    "T = 0.01 (the 1e150 row of the stress batch), 1.6e-13 at T = 1e-3. Needs the "
-    "differences c_ij - c_ii in double-double (compensated norms and dot products)"))
-@pytest.mark.parametrize("temperature", [1e-2, 1e-3])
+@pytest.mark.parametrize("temperature", [0.06, 1e-2, 1e-3])
 def test_info_nce_small_temperatures_to_1e_14_against_mpmath(temperature):
     q, k = INFO_NCE_Q[1:], INFO_NCE_K[1:]
     params = {"temperature": temperature, "normalize": True}
@@ -219,8 +214,14 @@ def test_info_nce_raw_dot_products_against_mpmath():
 def test_info_nce_confident_row_keeps_its_tiny_loss():
     q = np.eye(3)
     loss = info_nce(q, q, temperature=0.01, reduction="none")
-    # each row: log(1 + 2 e^-100)
-    np.testing.assert_allclose(loss, 2 * np.exp(-100.0), rtol=1e-15)
+    # each row: log(1 + 2 e^(-1/T)) ~ 2 e^(-1/T), with T the double nearest 0.01 (2e-17
+    # above it, which moves e^(-1/T) by 2e-15 relative: the reference takes it exactly)
+    with mp.workdps(50):
+        expected = float(mp.log1p(2 * mp.exp(-1 / mp.mpf(0.01))))
+    np.testing.assert_allclose(loss, expected, rtol=1e-15)
+    # a power of two as the temperature: 1/T exact, each row log(1 + 2 e^-128)
+    loss = info_nce(q, q, temperature=2.0**-7, reduction="none")
+    np.testing.assert_allclose(loss, 2 * np.exp(-128.0), rtol=1e-15)
 
 
 def test_info_nce_zero_row_raises_when_normalising():
