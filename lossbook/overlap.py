@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._validation import check_pair, check_scalar
+from ._validation import check_pair, check_scalar, in_unit_interval, is_plain_pair
 
 __all__ = ["dice_loss", "tversky_loss"]
 
@@ -64,17 +64,24 @@ def _check_unit_interval(x, name):
 
 def _overlap_inputs(y_true, y_pred):
     """y and TP, FP, FN per sample."""
-    y, p = check_pair(y_true, y_pred)
-    if y.ndim < 2:
-        raise ValueError(
-            f"y_true and y_pred must have shape (n, ...) with at least one axis after the "
-            f"sample axis, got {y.shape}")
-    _check_unit_interval(y, "y_true")
-    _check_unit_interval(p, "y_pred")
-    axes = tuple(range(1, y.ndim))
-    tp = np.add.reduce(y * p, axis=axes)
-    fp = np.add.reduce((1.0 - y) * p, axis=axes)
-    fn = np.add.reduce(y * (1.0 - p), axis=axes)
+    if is_plain_pair(y_true, y_pred) and y_true.ndim >= 2 and (
+            in_unit_interval(y_true) and in_unit_interval(y_pred)):
+        y, p = y_true, y_pred  # in [0, 1] certifies finite too: the checks below would pass
+    else:
+        y, p = check_pair(y_true, y_pred)
+        if y.ndim < 2:
+            raise ValueError(
+                f"y_true and y_pred must have shape (n, ...) with at least one axis after the "
+                f"sample axis, got {y.shape}")
+        _check_unit_interval(y, "y_true")
+        _check_unit_interval(p, "y_pred")
+    # The three products side by side and one reduction over the sample axes: each sum
+    # runs over the same contiguous run of entries as a separate reduction would.
+    products = np.empty((3,) + y.shape)
+    np.multiply(y, p, out=products[0])
+    np.multiply(np.subtract(1.0, y, out=products[1]), p, out=products[1])
+    np.multiply(y, np.subtract(1.0, p, out=products[2]), out=products[2])
+    tp, fp, fn = np.add.reduce(products, axis=tuple(range(2, y.ndim + 1)))
     return y, tp, fp, fn
 
 
