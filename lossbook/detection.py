@@ -48,17 +48,18 @@ def _focal_inputs(y_true, logits, alpha, gamma):
     y, z = targets_and_logits(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
+    complement = _ONE - y  # 1 - y, formed once for alpha_t, 1 - p_t and the BCE
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
-        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * (_ONE - y)
+        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * complement
     else:
         alpha_t = 1.0
-    return y, z, gamma, alpha_t
+    return y, z, gamma, alpha_t, complement
 
 
-def _focal_miss(y, sig_pos, sig_neg):
+def _focal_miss(y, sig_pos, sig_neg, complement):
     """1 - p_t = y (1 - p) + (1 - y) p: two non-negative terms, no cancellation."""
-    return y * sig_neg + (_ONE - y) * sig_pos
+    return y * sig_neg + complement * sig_pos
 
 
 def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
@@ -68,10 +69,10 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    miss = _focal_miss(y, sig_pos, sig_neg)
+    miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
     # where u is one of the two factors and r is the other one.
     product = sig_pos * sig_neg
@@ -79,8 +80,8 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
         ratio = product / miss
     else:
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
-    inner = logit_residual(y, sig_pos, sig_neg) + np.array(gamma) * (_ONE - _TWO * y) * ratio * (
-        bce_logits_values(y, z, tail))
+    inner = logit_residual(y, sig_pos, sig_neg, complement=complement) + np.array(gamma) * (
+        _ONE - _TWO * y) * ratio * bce_logits_values(y, z, tail, complement=complement)
     return alpha_t * miss**gamma * inner
 
 
@@ -164,10 +165,10 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
-    miss = _focal_miss(y, *sigmoid_pair(z, tail))
-    return alpha_t * miss**gamma * bce_logits_values(y, z, tail)
+    miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
+    return alpha_t * miss**gamma * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
@@ -183,7 +184,8 @@ def _quality_focal_grad(y_true, logits, *, beta=2.0):
     y, z, beta = _quality_focal_inputs(y_true, logits, beta)
     tail = exp_minus_abs(z)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    gap = logit_residual(y, sig_pos, sig_neg)
+    complement = 1.0 - y  # formed once for both terms
+    gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
     # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
     # d != 0. (For beta >= 1 it is finite, and the sign(d) = 0 factor zeroes it there.)
@@ -191,7 +193,8 @@ def _quality_focal_grad(y_true, logits, *, beta=2.0):
         scale = np.power(abs_gap, beta - 1.0)
     else:
         scale = np.power(abs_gap, beta - 1.0, out=np.zeros_like(gap), where=gap != 0)
-    curvature = np.array(beta) * sig_pos * sig_neg * bce_logits_values(y, z, tail)
+    curvature = np.array(beta) * sig_pos * sig_neg * bce_logits_values(y, z, tail,
+                                                                      complement=complement)
     return np.sign(gap) * scale * (curvature + abs_gap**2)
 
 
@@ -271,8 +274,11 @@ def quality_focal(y_true, logits, *, beta=2.0):
     """
     y, z, beta = _quality_focal_inputs(y_true, logits, beta)
     tail = exp_minus_abs(z)
-    gap = logit_residual(y, *sigmoid_pair(z, tail))
-    return np.abs(gap) ** beta * bce_logits_values(y, z, tail)
+    complement = 1.0 - y  # formed once for both terms
+    gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
+    # numpy's x ** 2.0 is its square x * x, the same bits as |x| * |x|: no |x| pass
+    scale = np.square(gap) if beta == 2.0 else np.abs(gap) ** beta
+    return scale * bce_logits_values(y, z, tail, complement=complement)
 
 
 # --------------------------------------------------------------------------

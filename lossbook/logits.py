@@ -51,7 +51,10 @@ def softplus_pair(z, tail):
     """softplus(z) and softplus(-z) from ``tail = e^-|z|``: each is
     max(±z, 0) + log1p(tail), a sum of non-negative terms."""
     log_tail = np.log1p(tail)
-    return np.maximum(z, 0.0) + log_tail, np.maximum(-z, 0.0) + log_tail
+    positive_part = np.maximum(z, 0.0)
+    softplus_pos = positive_part + log_tail
+    # max(-z, 0) is max(z, 0) - z exactly (one of the two is 0): no pass to negate z
+    return softplus_pos, (positive_part - z) + log_tail
 
 
 def row_starts(x):
@@ -207,23 +210,28 @@ def complement_sums(t):
     return out
 
 
-def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0):
+def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0, complement=None):
     """(1 - y) σ(z) - w y σ(-z): the gradient of BCE with logits, σ(z) - y when w = 1.
 
     Written with σ(-z) rather than 1 - σ(z) so that it stays exact when y is 0
-    or 1 and |z| is large.
+    or 1 and |z| is large. ``complement`` is ``1 - y``, if the caller has it already.
     """
+    if complement is None:
+        complement = 1.0 - y
     if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
-        return (1.0 - y) * sig_pos - y * sig_neg
-    return (1.0 - y) * sig_pos - pos_weight * y * sig_neg
+        return complement * sig_pos - y * sig_neg
+    return complement * sig_pos - pos_weight * y * sig_neg
 
 
-def bce_logits_values(y, z, tail, pos_weight=1.0):
-    """w y softplus(-z) + (1 - y) softplus(z): two non-negative terms."""
+def bce_logits_values(y, z, tail, pos_weight=1.0, complement=None):
+    """w y softplus(-z) + (1 - y) softplus(z): two non-negative terms. ``complement`` is
+    ``1 - y``, if the caller has it already."""
     softplus_pos, softplus_neg = softplus_pair(z, tail)
+    if complement is None:
+        complement = 1.0 - y
     if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
-        return y * softplus_neg + (1.0 - y) * softplus_pos
-    return pos_weight * y * softplus_neg + (1.0 - y) * softplus_pos
+        return y * softplus_neg + complement * softplus_pos
+    return pos_weight * y * softplus_neg + complement * softplus_pos
 
 
 
