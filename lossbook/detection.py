@@ -20,12 +20,13 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_pair, check_probabilities, check_scalar
+from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
     exp_minus_abs,
     logit_residual,
     sigmoid_pair,
+    sigmoid_positive,
     softmax_parts,
     softplus_pair,
     symbolic_sigmoid,
@@ -41,7 +42,14 @@ _QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU;
 
 # Constants (and parameters, converted once per call) as 0-d arrays: an operand that is a
 # Python float takes a slower path in numpy, which shows on small arrays.
-_ONE, _TWO = np.array(1.0), np.array(2.0)
+_ZERO, _ONE, _TWO = np.array(0.0), np.array(1.0), np.array(2.0)
+
+
+def _power(x, exponent):
+    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as its square ``x * x``,
+    which np.square gives without the dispatch of a Python-float exponent (the same bits;
+    a numpy scalar's power is C's pow, so it keeps ``**``)."""
+    return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
@@ -82,7 +90,7 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
     inner = logit_residual(y, sig_pos, sig_neg, complement=complement) + np.array(gamma) * (
         _ONE - _TWO * y) * ratio * bce_logits_values(y, z, tail, complement=complement)
-    return alpha_t * miss**gamma * inner
+    return alpha_t * _power(miss, gamma) * inner
 
 
 def _focal_symbolic():
@@ -168,7 +176,7 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     y, z, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
     miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
-    return alpha_t * miss**gamma * bce_logits_values(y, z, tail, complement=complement)
+    return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
@@ -184,7 +192,7 @@ def _quality_focal_grad(y_true, logits, *, beta=2.0):
     y, z, beta = _quality_focal_inputs(y_true, logits, beta)
     tail = exp_minus_abs(z)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    complement = 1.0 - y  # formed once for both terms
+    complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
     # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
@@ -274,10 +282,12 @@ def quality_focal(y_true, logits, *, beta=2.0):
     """
     y, z, beta = _quality_focal_inputs(y_true, logits, beta)
     tail = exp_minus_abs(z)
-    complement = 1.0 - y  # formed once for both terms
+    complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
-    # numpy's x ** 2.0 is its square x * x, the same bits as |x| * |x|: no |x| pass
-    scale = np.square(gap) if beta == 2.0 else np.abs(gap) ** beta
+    # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
+    if beta == 2.0 and type(gap) is np.ndarray:
+        return np.square(gap) * bce_logits_values(y, z, tail, complement=complement)
+    scale = np.abs(gap) ** beta
     return scale * bce_logits_values(y, z, tail, complement=complement)
 
 
@@ -440,8 +450,7 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z = check_pair(y_true, logits, names=("y_true", "logits"))
-    check_probabilities(q, "y_true")
+    q, z = targets_and_logits(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     return q, z, alpha, gamma
@@ -450,21 +459,21 @@ def _vfl_inputs(y_true, logits, alpha, gamma):
 def _sigmoid_power(z, sig_pos, gamma):
     """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
     if np.minimum.reduce(z, axis=None) >= -700.0:  # the common case: no subnormal σ(z)
-        return sig_pos**gamma
+        return _power(sig_pos, gamma)
     deep = z < -700.0
     with np.errstate(under="ignore"):
-        return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), sig_pos**gamma)
+        return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), _power(sig_pos, gamma))
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
     q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     tail = exp_minus_abs(z)
-    sig_pos, _ = sigmoid_pair(z, tail)
+    sig_pos = sigmoid_positive(z, tail)
     ce = bce_logits_values(q, z, tail)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
-    return np.where(q > 0, q * ce, negative)
+    return np.where(q > _ZERO, q * ce, negative)
 
 
 def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
@@ -478,7 +487,7 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     softplus_pos = softplus_pair(z, tail)[0]
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
-    return np.where(q > 0, q * logit_residual(q, sig_pos, sig_neg), negative)
+    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg), negative)
 
 
 def _vfl_symbolic():
