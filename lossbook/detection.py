@@ -28,6 +28,7 @@ from .logits import (
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
+    softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
     targets_and_logits,
@@ -304,18 +305,23 @@ def _dfl_inputs(y_true, logits):
         raise ValueError(
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
         )
-    y = as_float_array(y_true, "y_true")
-    if y.shape != z.shape[:-1]:
-        raise ValueError(
-            f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
-            f"got {y.shape} (inputs are never broadcast)"
-        )
     k = z.shape[-1]
-    if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
-        raise ValueError(
-            f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
-            f"found {y.min():g} to {y.max():g}"
-        )
+    y = y_true
+    # The common case: targets of the right shape in [0, K - 1], which NaN and inf fail, so
+    # that the range certifies finiteness too; anything else takes every check in order.
+    if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
+            and np.minimum.reduce(y, axis=None) >= 0 and np.maximum.reduce(y, axis=None) <= k - 1):
+        y = as_float_array(y_true, "y_true")
+        if y.shape != z.shape[:-1]:
+            raise ValueError(
+                f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
+                f"got {y.shape} (inputs are never broadcast)"
+            )
+        if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
+            raise ValueError(
+                f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
+                f"found {y.min():g} to {y.max():g}"
+            )
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
     y = y.reshape(-1)
@@ -329,7 +335,8 @@ def _dfl_inputs(y_true, logits):
 
 def _dfl_values(y_true, logits):
     z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
-    _, top_value, _, rest = softmax_parts(z)
+    # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
+    _, top_value, _, rest = (softmax_terms if z.flags.c_contiguous else softmax_parts)(z)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
