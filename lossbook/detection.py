@@ -23,7 +23,6 @@ from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
-    exp_minus_abs,
     logit_residual,
     sigmoid_pair,
     sigmoid_positive,
@@ -31,7 +30,7 @@ from .logits import (
     softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
-    targets_and_logits,
+    targets_logits_tail,
 )
 
 __all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
@@ -54,7 +53,7 @@ def _power(x, exponent):
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
-    y, z = targets_and_logits(y_true, logits)
+    y, z, tail = targets_logits_tail(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     complement = _ONE - y  # 1 - y, formed once for alpha_t, 1 - p_t and the BCE
@@ -63,7 +62,7 @@ def _focal_inputs(y_true, logits, alpha, gamma):
         alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * complement
     else:
         alpha_t = 1.0
-    return y, z, gamma, alpha_t, complement
+    return y, z, tail, gamma, alpha_t, complement
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -78,8 +77,7 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
@@ -174,24 +172,22 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
     return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z = targets_and_logits(y_true, logits)
+    y, z, tail = targets_logits_tail(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, beta
+    return y, z, tail, beta
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
-    tail = exp_minus_abs(z)
+    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
@@ -281,8 +277,7 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
-    tail = exp_minus_abs(z)
+    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
     complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
     # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
@@ -457,10 +452,10 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z = targets_and_logits(y_true, logits)
+    q, z, tail = targets_logits_tail(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    return q, z, alpha, gamma
+    return q, z, tail, alpha, gamma
 
 
 def _sigmoid_power(z, sig_pos, gamma):
@@ -473,8 +468,7 @@ def _sigmoid_power(z, sig_pos, gamma):
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
-    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos = sigmoid_positive(z, tail)
     ce = bce_logits_values(q, z, tail)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
@@ -488,8 +482,7 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     :math:`q(\sigma(z) - q)` for :math:`q > 0`;
     :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
     + \sigma(z)\big)` for :math:`q = 0`."""
-    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (

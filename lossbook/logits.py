@@ -257,6 +257,17 @@ def bce_logits_loss(y, z):
     return bce_logits_values(y, z, exp_minus_abs(z))
 
 
+def targets_logits_tail(y_true, logits):
+    """:func:`targets_and_logits` and ``tail = e^-|z|`` (:func:`exp_minus_abs`), the same
+    bits; in the common case the logits' finiteness is read off the |z| the tail needs."""
+    if is_plain_pair(y_true, logits) and logits.ndim and in_unit_interval(y_true):
+        magnitude = np.abs(logits)
+        if np.maximum.reduce(magnitude, axis=None) < np.inf:  # NaN fails too
+            return y_true, logits, np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
+    y, z = targets_and_logits(y_true, logits)
+    return y, z, exp_minus_abs(z)
+
+
 def targets_and_logits(y_true, logits):
     """Targets in [0, 1] and logits of the same shape (the binary losses on logits)."""
     if is_plain_pair(y_true, logits) and in_unit_interval(y_true) and all_finite(logits):
