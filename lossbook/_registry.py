@@ -354,7 +354,10 @@ def register_loss(
             if reduction == "sum":
                 return np.float64(np.add.reduce(values, axis=None))
             if mean_weights is None:
-                return np.float64(np.add.reduce(values, axis=None) / values.size)
+                total, count = np.add.reduce(values, axis=None), values.size
+                # Python's float division is IEEE's, as numpy's is, and cheaper on a scalar
+                # (an empty array keeps numpy's NaN and warning)
+                return np.float64(float(total) / count if count else total / count)
             return np.float64(np.sum(mean_weights(*args, **params) * values))
 
         @functools.wraps(grad)

@@ -20,16 +20,17 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_pair, check_probabilities, check_scalar
+from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
-    exp_minus_abs,
     logit_residual,
     sigmoid_pair,
+    sigmoid_positive,
     softmax_parts,
+    softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
-    targets_and_logits,
+    targets_logits_tail,
 )
 
 __all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
@@ -41,24 +42,32 @@ _QUALITY_ARGS = (Argument("y_true", s.y, domain="quality targets in [0, 1] (IoU;
 
 # Constants (and parameters, converted once per call) as 0-d arrays: an operand that is a
 # Python float takes a slower path in numpy, which shows on small arrays.
-_ONE, _TWO = np.array(1.0), np.array(2.0)
+_ZERO, _ONE, _TWO = np.array(0.0), np.array(1.0), np.array(2.0)
+
+
+def _power(x, exponent):
+    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as its square ``x * x``,
+    which np.square gives without the dispatch of a Python-float exponent (the same bits;
+    a numpy scalar's power is C's pow, so it keeps ``**``)."""
+    return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
-    y, z = targets_and_logits(y_true, logits)
+    y, z, tail = targets_logits_tail(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
+    complement = _ONE - y  # 1 - y, formed once for alpha_t, 1 - p_t and the BCE
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
-        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * (_ONE - y)
+        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * complement
     else:
         alpha_t = 1.0
-    return y, z, gamma, alpha_t
+    return y, z, tail, gamma, alpha_t, complement
 
 
-def _focal_miss(y, sig_pos, sig_neg):
+def _focal_miss(y, sig_pos, sig_neg, complement):
     """1 - p_t = y (1 - p) + (1 - y) p: two non-negative terms, no cancellation."""
-    return y * sig_neg + (_ONE - y) * sig_pos
+    return y * sig_neg + complement * sig_pos
 
 
 def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
@@ -68,10 +77,9 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    miss = _focal_miss(y, sig_pos, sig_neg)
+    miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
     # where u is one of the two factors and r is the other one.
     product = sig_pos * sig_neg
@@ -79,9 +87,9 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
         ratio = product / miss
     else:
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
-    inner = logit_residual(y, sig_pos, sig_neg) + np.array(gamma) * (_ONE - _TWO * y) * ratio * (
-        bce_logits_values(y, z, tail))
-    return alpha_t * miss**gamma * inner
+    inner = logit_residual(y, sig_pos, sig_neg, complement=complement) + np.array(gamma) * (
+        _ONE - _TWO * y) * ratio * bce_logits_values(y, z, tail, complement=complement)
+    return alpha_t * _power(miss, gamma) * inner
 
 
 def _focal_symbolic():
@@ -164,26 +172,25 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, gamma, alpha_t = _focal_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
-    miss = _focal_miss(y, *sigmoid_pair(z, tail))
-    return alpha_t * miss**gamma * bce_logits_values(y, z, tail)
+    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
+    miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
+    return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z = targets_and_logits(y_true, logits)
+    y, z, tail = targets_logits_tail(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, beta
+    return y, z, tail, beta
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
-    tail = exp_minus_abs(z)
+    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    gap = logit_residual(y, sig_pos, sig_neg)
+    complement = _ONE - y  # formed once for both terms
+    gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
     # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
     # d != 0. (For beta >= 1 it is finite, and the sign(d) = 0 factor zeroes it there.)
@@ -191,7 +198,8 @@ def _quality_focal_grad(y_true, logits, *, beta=2.0):
         scale = np.power(abs_gap, beta - 1.0)
     else:
         scale = np.power(abs_gap, beta - 1.0, out=np.zeros_like(gap), where=gap != 0)
-    curvature = np.array(beta) * sig_pos * sig_neg * bce_logits_values(y, z, tail)
+    curvature = np.array(beta) * sig_pos * sig_neg * bce_logits_values(y, z, tail,
+                                                                      complement=complement)
     return np.sign(gap) * scale * (curvature + abs_gap**2)
 
 
@@ -269,10 +277,14 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, beta = _quality_focal_inputs(y_true, logits, beta)
-    tail = exp_minus_abs(z)
-    gap = logit_residual(y, *sigmoid_pair(z, tail))
-    return np.abs(gap) ** beta * bce_logits_values(y, z, tail)
+    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
+    complement = _ONE - y  # formed once for both terms
+    gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
+    # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
+    if beta == 2.0 and type(gap) is np.ndarray:
+        return np.square(gap) * bce_logits_values(y, z, tail, complement=complement)
+    scale = np.abs(gap) ** beta
+    return scale * bce_logits_values(y, z, tail, complement=complement)
 
 
 # --------------------------------------------------------------------------
@@ -288,18 +300,23 @@ def _dfl_inputs(y_true, logits):
         raise ValueError(
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
         )
-    y = as_float_array(y_true, "y_true")
-    if y.shape != z.shape[:-1]:
-        raise ValueError(
-            f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
-            f"got {y.shape} (inputs are never broadcast)"
-        )
     k = z.shape[-1]
-    if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
-        raise ValueError(
-            f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
-            f"found {y.min():g} to {y.max():g}"
-        )
+    y = y_true
+    # The common case: targets of the right shape in [0, K - 1], which NaN and inf fail, so
+    # that the range certifies finiteness too; anything else takes every check in order.
+    if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
+            and np.minimum.reduce(y, axis=None) >= 0 and np.maximum.reduce(y, axis=None) <= k - 1):
+        y = as_float_array(y_true, "y_true")
+        if y.shape != z.shape[:-1]:
+            raise ValueError(
+                f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
+                f"got {y.shape} (inputs are never broadcast)"
+            )
+        if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
+            raise ValueError(
+                f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
+                f"found {y.min():g} to {y.max():g}"
+            )
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
     y = y.reshape(-1)
@@ -313,7 +330,8 @@ def _dfl_inputs(y_true, logits):
 
 def _dfl_values(y_true, logits):
     z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
-    _, top_value, _, rest = softmax_parts(z)
+    # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
+    _, top_value, _, rest = (softmax_terms if z.flags.c_contiguous else softmax_parts)(z)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
@@ -434,31 +452,29 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z = check_pair(y_true, logits, names=("y_true", "logits"))
-    check_probabilities(q, "y_true")
+    q, z, tail = targets_logits_tail(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    return q, z, alpha, gamma
+    return q, z, tail, alpha, gamma
 
 
 def _sigmoid_power(z, sig_pos, gamma):
     """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
     if np.minimum.reduce(z, axis=None) >= -700.0:  # the common case: no subnormal σ(z)
-        return sig_pos**gamma
+        return _power(sig_pos, gamma)
     deep = z < -700.0
     with np.errstate(under="ignore"):
-        return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), sig_pos**gamma)
+        return np.where(deep, np.exp(gamma * np.where(deep, z, 0.0)), _power(sig_pos, gamma))
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
-    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
-    sig_pos, _ = sigmoid_pair(z, tail)
+    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    sig_pos = sigmoid_positive(z, tail)
     ce = bce_logits_values(q, z, tail)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
-    return np.where(q > 0, q * ce, negative)
+    return np.where(q > _ZERO, q * ce, negative)
 
 
 def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
@@ -466,13 +482,12 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     :math:`q(\sigma(z) - q)` for :math:`q > 0`;
     :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
     + \sigma(z)\big)` for :math:`q = 0`."""
-    q, z, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
-    tail = exp_minus_abs(z)
+    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
-    return np.where(q > 0, q * logit_residual(q, sig_pos, sig_neg), negative)
+    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg), negative)
 
 
 def _vfl_symbolic():

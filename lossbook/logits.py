@@ -34,6 +34,11 @@ def symbolic_sigmoid(z):
 # --------------------------------------------------------------------------
 
 
+# Constants as 0-d arrays: numpy takes a slower path for a Python-float operand (about
+# 0.3 µs a call on 100 entries); the arithmetic, and so every bit, is the same.
+_ZERO, _ONE = np.array(0.0), np.array(1.0)
+
+
 def exp_minus_abs(z):
     """e^-|z| in (0, 1]: the one exponential the logit functions need (never overflows)."""
     return np.exp(-np.abs(z))
@@ -41,17 +46,31 @@ def exp_minus_abs(z):
 
 def sigmoid_pair(z, tail):
     """σ(z) and σ(-z) from ``tail = e^-|z|``; neither is formed as 1 minus the other."""
-    big = 1.0 / (1.0 + tail)  # σ(|z|)
+    big = _ONE / (_ONE + tail)  # σ(|z|)
     small = tail * big  # σ(-|z|)
-    positive = z >= 0
-    return np.where(positive, big, small), np.where(positive, small, big)
+    positive = z >= _ZERO
+    sig_pos = np.where(positive, big, small)
+    if type(big) is np.ndarray:  # σ(-z) in place of σ(|z|), by a masked copy (cheaper)
+        np.putmask(big, positive, small)
+        return sig_pos, big
+    return sig_pos, np.where(positive, small, big)
+
+
+def sigmoid_positive(z, tail):
+    """σ(z) alone from ``tail = e^-|z|``: the first of :func:`sigmoid_pair`, bit for bit,
+    with one selection fewer."""
+    big = _ONE / (_ONE + tail)
+    return np.where(z >= _ZERO, big, tail * big)
 
 
 def softplus_pair(z, tail):
     """softplus(z) and softplus(-z) from ``tail = e^-|z|``: each is
     max(±z, 0) + log1p(tail), a sum of non-negative terms."""
     log_tail = np.log1p(tail)
-    return np.maximum(z, 0.0) + log_tail, np.maximum(-z, 0.0) + log_tail
+    positive_part = np.maximum(z, _ZERO)
+    softplus_pos = positive_part + log_tail
+    # max(-z, 0) is max(z, 0) - z exactly (one of the two is 0): no pass to negate z
+    return softplus_pos, (positive_part - z) + log_tail
 
 
 def row_starts(x):
@@ -207,23 +226,28 @@ def complement_sums(t):
     return out
 
 
-def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0):
+def logit_residual(y, sig_pos, sig_neg, pos_weight=1.0, complement=None):
     """(1 - y) σ(z) - w y σ(-z): the gradient of BCE with logits, σ(z) - y when w = 1.
 
     Written with σ(-z) rather than 1 - σ(z) so that it stays exact when y is 0
-    or 1 and |z| is large.
+    or 1 and |z| is large. ``complement`` is ``1 - y``, if the caller has it already.
     """
+    if complement is None:
+        complement = _ONE - y
     if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
-        return (1.0 - y) * sig_pos - y * sig_neg
-    return (1.0 - y) * sig_pos - pos_weight * y * sig_neg
+        return complement * sig_pos - y * sig_neg
+    return complement * sig_pos - pos_weight * y * sig_neg
 
 
-def bce_logits_values(y, z, tail, pos_weight=1.0):
-    """w y softplus(-z) + (1 - y) softplus(z): two non-negative terms."""
+def bce_logits_values(y, z, tail, pos_weight=1.0, complement=None):
+    """w y softplus(-z) + (1 - y) softplus(z): two non-negative terms. ``complement`` is
+    ``1 - y``, if the caller has it already."""
     softplus_pos, softplus_neg = softplus_pair(z, tail)
+    if complement is None:
+        complement = _ONE - y
     if type(pos_weight) is float and pos_weight == 1.0:  # 1.0 * y is y: one pass less
-        return y * softplus_neg + (1.0 - y) * softplus_pos
-    return pos_weight * y * softplus_neg + (1.0 - y) * softplus_pos
+        return y * softplus_neg + complement * softplus_pos
+    return pos_weight * y * softplus_neg + complement * softplus_pos
 
 
 
@@ -235,6 +259,17 @@ def bce_logits_grad(y, z):
 def bce_logits_loss(y, z):
     """:func:`bce_logits_values` at ``z`` without a positive weight."""
     return bce_logits_values(y, z, exp_minus_abs(z))
+
+
+def targets_logits_tail(y_true, logits):
+    """:func:`targets_and_logits` and ``tail = e^-|z|`` (:func:`exp_minus_abs`), the same
+    bits; in the common case the logits' finiteness is read off the |z| the tail needs."""
+    if is_plain_pair(y_true, logits) and logits.ndim and in_unit_interval(y_true):
+        magnitude = np.abs(logits)
+        if np.maximum.reduce(magnitude, axis=None) < np.inf:  # NaN fails too
+            return y_true, logits, np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
+    y, z = targets_and_logits(y_true, logits)
+    return y, z, exp_minus_abs(z)
 
 
 def targets_and_logits(y_true, logits):

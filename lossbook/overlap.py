@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._validation import check_pair, check_scalar
+from ._validation import check_pair, check_scalar, is_plain_pair
 
 __all__ = ["dice_loss", "tversky_loss"]
 
@@ -56,6 +56,9 @@ _ARGUMENTS = (
 )
 
 
+_ONE = np.array(1.0)  # a 0-d array: numpy's path for a Python-float operand is slower
+
+
 def _check_unit_interval(x, name):
     """check_probabilities by two reductions (no boolean temporaries), same message."""
     if np.minimum.reduce(x, axis=None) < 0.0 or np.maximum.reduce(x, axis=None) > 1.0:
@@ -64,6 +67,13 @@ def _check_unit_interval(x, name):
 
 def _overlap_inputs(y_true, y_pred):
     """y and TP, FP, FN per sample."""
+    if (is_plain_pair(y_true, y_pred) and y_true.ndim >= 2 and y_true.flags.c_contiguous
+            and y_pred.flags.c_contiguous):
+        # [y, p, 1 - y, 1 - p] in one array, so that one reduction checks that y and p lie
+        # in [0, 1] (1 - x >= 0 exactly when x <= 1; NaN fails), which certifies them finite
+        parts = _overlap_parts(y_true, y_pred)
+        if np.minimum.reduce(parts, axis=None) >= 0.0:
+            return (y_true, *_overlap_sums(parts))
     y, p = check_pair(y_true, y_pred)
     if y.ndim < 2:
         raise ValueError(
@@ -71,11 +81,30 @@ def _overlap_inputs(y_true, y_pred):
             f"sample axis, got {y.shape}")
     _check_unit_interval(y, "y_true")
     _check_unit_interval(p, "y_pred")
+    if y.flags.c_contiguous and p.flags.c_contiguous:
+        return (y, *_overlap_sums(_overlap_parts(y, p)))
+    # Another layout: the products in numpy's layout for it, and so the sums in its order.
     axes = tuple(range(1, y.ndim))
     tp = np.add.reduce(y * p, axis=axes)
-    fp = np.add.reduce((1.0 - y) * p, axis=axes)
-    fn = np.add.reduce(y * (1.0 - p), axis=axes)
-    return y, tp, fp, fn
+    fp = np.add.reduce((_ONE - y) * p, axis=axes)
+    return y, tp, fp, np.add.reduce(y * (_ONE - p), axis=axes)
+
+
+def _overlap_parts(y, p):
+    """[y, p, 1 - y, 1 - p] stacked on a new first axis."""
+    parts = np.empty((4,) + y.shape)
+    parts[0], parts[1] = y, p
+    np.subtract(_ONE, parts[:2], out=parts[2:])
+    return parts
+
+
+def _overlap_sums(parts):
+    """TP, FP, FN from :func:`_overlap_parts`, whose rows are overwritten with the products
+    y p, (1 - y) p, (1 - p) y: one reduction over the sample axes then gives the three
+    sums, each over the same contiguous run of entries as a separate reduction would."""
+    np.multiply(parts[2:], parts[1::-1], out=parts[2:])  # (1 - y) p and (1 - p) y
+    np.multiply(parts[1], parts[0], out=parts[1])
+    return np.add.reduce(parts[1:], axis=tuple(range(2, parts.ndim)))
 
 
 def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
@@ -85,8 +114,9 @@ def _tversky_parts(y_true, y_pred, alpha, beta, smooth):
     beta = check_scalar(beta, "beta", low=0.0)
     smooth = check_scalar(smooth, "smooth", low=0.0)
     y, tp, fp, fn = _overlap_inputs(y_true, y_pred)
-    numerator = alpha * fp + beta * fn
-    agreement = tp + smooth
+    # the parameters as 0-d arrays: numpy's path for a Python-float operand is slower
+    numerator = np.array(alpha) * fp + np.array(beta) * fn
+    agreement = tp + np.array(smooth)
     denominator = agreement + numerator
     # non-negative terms added to smooth > 0 cannot give 0: only smooth = 0 needs the check
     if smooth == 0.0 and np.count_nonzero(denominator) != denominator.size:

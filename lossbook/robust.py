@@ -20,8 +20,14 @@ import sympy as sp
 
 from . import symbols as sym
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_pair, check_scalar
-from .logits import softmax_parts
+from ._validation import (
+    all_finite,
+    as_float_array,
+    check_pair,
+    check_scalar,
+    plain_class_indices,
+)
+from .logits import one_hot_cross_entropy, row_starts, softmax_parts
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -435,6 +441,12 @@ def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0):
 
 def _gce_inputs(y_true, logits, q):
     """Class indices of shape logits.shape[:-1], the logits, and q in (0, 1]."""
+    z = logits
+    # The common case: finite float64 logits and indices that certainly lie in [0, k).
+    if (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim >= 2 and z.size
+            and type(y_true) is np.ndarray and y_true.shape == z.shape[:-1] and all_finite(z)
+            and (labels := plain_class_indices(y_true, z.shape[-1])) is not None):
+        return labels, z, check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
     z = as_float_array(logits, "logits")
     if z.ndim < 2:
         raise ValueError(f"logits must have shape (n, k) (classes on the last axis), got {z.shape}")
@@ -454,23 +466,30 @@ def _gce_inputs(y_true, logits, q):
     return y.astype(np.intp, copy=False), z, q
 
 
-def _gce_parts(y_true, logits, q):
+def _gce_parts(labels, z):
     """log p_y (accurate when p_y is near 1), the flat index of each label's logit, and the
     softmax pieces."""
-    labels, z, q = _gce_inputs(y_true, logits, q)
     top, top_value, e, rest = softmax_parts(z)
     k = z.shape[-1]
     at_label = labels.ravel() + np.arange(0, z.size, k)
     # log p = (z - max) - log1p(rest), evaluated only at the labels.
     z_y = np.take(z, at_label).reshape(labels.shape)
     log_p_y = (z_y - top_value[..., 0]) - np.log1p(rest[..., 0])
-    return at_label, z, q, top, e, rest, log_p_y
+    return at_label, top, e, rest, log_p_y
 
 
 def _gce_values(y_true, logits, q=0.7):
-    _, _, q, _, _, _, log_p_y = _gce_parts(y_true, logits, q)
-    # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1.
-    return -np.expm1(q * log_p_y) / q
+    labels, z, q = _gce_inputs(y_true, logits, q)
+    # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1. Signs
+    # are moved where they cost no pass: rounding is symmetric in sign, the bits the same.
+    if not z.flags.c_contiguous:
+        return np.expm1(q * _gce_parts(labels, z)[-1]) / -q
+    # -log p_y as cross-entropy's (max z - z_y) + log1p(rest): the negated operations of
+    # log p_y = (z_y - max z) - log1p(rest); 0 - (-log p_y) gives its bits (a 0 is +0 too)
+    starts = row_starts(z)
+    minus_log_p_y = one_hot_cross_entropy(z, starts, starts + labels.reshape(-1))
+    log_p_y = np.subtract(0.0, minus_log_p_y.reshape(labels.shape))
+    return np.expm1(q * log_p_y) / -q
 
 
 def _power_of_probability(log_p, q):
@@ -484,7 +503,8 @@ def _power_of_probability(log_p, q):
 def _gce_grad(y_true, logits, *, q=0.7):
     r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
     :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
-    at_label, z, q, top, e, rest, log_p_y = _gce_parts(y_true, logits, q)
+    labels, z, q = _gce_inputs(y_true, logits, q)
+    at_label, top, e, rest, log_p_y = _gce_parts(labels, z)
     onehot = np.zeros(z.shape)
     onehot.reshape(-1)[at_label] = 1.0
     # softmax - onehot as in cross_entropy: (e_j (1 - t_j) - t_j (S - e_j)) / S, with S - e_j

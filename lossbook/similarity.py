@@ -18,21 +18,21 @@ import sympy as sp
 from . import symbols as s
 from ._registry import Argument, register_loss
 from ._rowwise import (
-    TINY,
+    HALF,
+    ONE,
+    TINY_0D,
+    ZERO,
+    embedding_rows,
+    labels_for_rows,
     p_norm_gradient,
     p_norm_parts,
     pair,
     scaled_rows,
     shifted_difference,
     sides,
+    signed_label_mask,
 )
-from ._validation import (
-    as_float_array,
-    check_bool,
-    check_has_axis,
-    check_same_shape,
-    check_scalar,
-)
+from ._validation import as_float_array, check_bool, check_same_shape, check_scalar
 
 __all__ = [
     "contrastive_loss",
@@ -43,6 +43,7 @@ __all__ = [
 
 #: PyTorch's constant added to each squared norm in :func:`cosine_embedding_loss`
 COSINE_EPS = 1e-12
+_COSINE_FLOOR = np.array(1e-6)  # the floor of a row's scale, a 0-d array for speed (see ZERO)
 #: a given distance :math:`x` (:func:`hinge_embedding_loss`)
 distance_symbol = sp.Symbol("x", real=True)
 
@@ -67,45 +68,18 @@ def _components(name):
 
 
 # --------------------------------------------------------------------------
-# Shared numerics
-# --------------------------------------------------------------------------
-
-
-def _rows(x, name):
-    return check_has_axis(as_float_array(x, name), name, "embedding coordinates")
-
-
-def _labels_for_rows(y_true, rows, name_rows):
-    y = as_float_array(y_true, "y_true")
-    if y.shape != rows.shape[:-1]:
-        raise ValueError(
-            f"y_true must have one label per row of {name_rows}: shape {rows.shape[:-1]}, "
-            f"got {y.shape}")
-    return y
-
-
-def _signed_label_mask(y):
-    """(y == 1, its count), raising unless every label is -1 or +1 (the message of
-    check_signed_labels; two counts instead of np.all of a three-array expression)."""
-    similar = y == 1.0
-    n_similar = np.count_nonzero(similar)
-    if n_similar + np.count_nonzero(y == -1.0) != y.size:
-        raise ValueError("y_true must contain labels in {-1, +1}")
-    return similar, n_similar
-
-
-# --------------------------------------------------------------------------
 # Contrastive loss (Hadsell, Chopra & LeCun, 2006)
 # --------------------------------------------------------------------------
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
     """(similar, margin, x1 - x2 and its scaled_rows), similar the mask of y = 1."""
-    x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
+    x1, x2 = embedding_rows(x1, "x1"), embedding_rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
-    y = _labels_for_rows(y_true, x1, "x1")
+    y = labels_for_rows(y_true, x1, "x1")
     similar = y == 1.0
     if np.count_nonzero(y != similar):  # y is 1 where similar, 0 elsewhere: labels in {0, 1}
+        labels_for_rows(y, x1, "x1", checked=True)
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     diff = x1 - x2
@@ -117,9 +91,9 @@ def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
     similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
     distance = (scale * root)[..., 0]
-    direction = np.divide(u, np.maximum(root, TINY), out=u)  # u is not needed any more
+    direction = np.divide(u, np.maximum(root, TINY_0D), out=u)  # u is not needed any more
     # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
-    push = np.where(similar, 0.0, np.maximum(margin - distance, 0.0))[..., None]
+    push = np.where(similar, ZERO, np.maximum(margin - distance, ZERO))[..., None]
     grad = np.where(similar[..., None], diff, -push * direction)
     return grad, -grad
 
@@ -201,10 +175,10 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     # formula only where some pair needs it; in place, so that one row stays an array)
     n_similar = np.count_nonzero(similar)
     if not n_similar:
-        np.maximum(np.subtract(margin, term, out=term), 0.0, out=term)
+        np.maximum(np.subtract(margin, term, out=term), ZERO, out=term)
     elif n_similar != similar.size:
-        term = np.where(similar, term, np.maximum(margin - term, 0.0))
-    return np.multiply(0.5 * term, term, out=term)
+        term = np.where(similar, term, np.maximum(margin - term, ZERO))
+    return np.multiply(HALF * term, term, out=term)
 
 
 # --------------------------------------------------------------------------
@@ -223,7 +197,8 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad):
     """The hinge per triplet and, with want_grad, the gradients g of the distances to x+
     and x- (as a pair: see lossbook._rowwise.pair); with swap, the mask of the triplets
     that use d(x+, x-) and that distance's gradient (both None otherwise)."""
-    a, pos, neg = _rows(anchor, "anchor"), _rows(positive, "positive"), _rows(negative, "negative")
+    a, pos, neg = (embedding_rows(x, name) for x, name in (
+        (anchor, "anchor"), (positive, "positive"), (negative, "negative")))
     check_same_shape(a, pos, ("anchor", "positive"))
     check_same_shape(a, neg, ("anchor", "negative"))
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
@@ -248,8 +223,8 @@ def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, sw
                                                swap, want_grad=True)
     active = (hinge > 0)[..., None]
     if swapped is None:  # g = (g(a - x+), g(a - x-))
-        masked = sides(lambda side: np.where(active, side, 0.0), g)
-        return masked[0] - masked[1], np.where(active, -g[0], 0.0), masked[1]
+        masked = sides(lambda side: np.where(active, side, ZERO), g)
+        return masked[0] - masked[1], np.where(active, -g[0], ZERO), masked[1]
     g_pos, g_neg = g
     swapped = swapped[..., None]
     d_anchor = np.where(active, g_pos - np.where(swapped, 0.0, g_neg), 0.0)
@@ -350,7 +325,7 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     array([[0.6, 0.8]])
     """
     hinge = _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad=False)[0]
-    return np.maximum(hinge, 0.0)
+    return np.maximum(hinge, ZERO)
 
 
 # --------------------------------------------------------------------------
@@ -363,7 +338,7 @@ def _cosine_rows(x):
     and x / R, for rows x (one side of a pair, or both stacked)."""
     work = np.abs(x)  # then x / scale and its square, in place: one full-size temporary
     top = np.maximum.reduce(work, axis=-1, keepdims=True)
-    scale = np.maximum(top, 1e-6)
+    scale = np.maximum(top, _COSINE_FLOOR)
     np.divide(x, scale, out=work)
     np.multiply(work, work, out=work)
     r = scale * np.sqrt(np.add.reduce(work, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
@@ -373,9 +348,9 @@ def _cosine_rows(x):
 def _cosine_parts(y_true, x1, x2, margin):
     """The validated labels and margin, and the pairs (see lossbook._rowwise.pair) of the
     rows and of their top, R and rows / R (_cosine_rows)."""
-    x1, x2 = _rows(x1, "x1"), _rows(x2, "x2")
+    x1, x2 = embedding_rows(x1, "x1"), embedding_rows(x2, "x2")
     check_same_shape(x1, x2, ("x1", "x2"))
-    similar, n_similar = _signed_label_mask(_labels_for_rows(y_true, x1, "x1"))
+    similar, n_similar = signed_label_mask(labels_for_rows(y_true, x1, "x1"), x1)
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
     xs = pair(x1, x2)
     return (similar, n_similar, margin, xs) + sides(_cosine_rows, xs)
@@ -386,10 +361,10 @@ def _one_minus_cosine(r, ab, scratch=None):
     an array of one input's shape that is no longer needed, receives a - b."""
     a, b = ab
     r1, r2 = r[0][..., 0], r[1][..., 0]
-    inv_gap = 1.0 / r1 - 1.0 / r2
+    inv_gap = ONE / r1 - ONE / r2
     diff = np.subtract(a, b, out=scratch)
     np.multiply(diff, diff, out=diff)
-    return (0.5 * np.add.reduce(diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
+    return (HALF * np.add.reduce(diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
             + COSINE_EPS / r1 / r2)
 
 
@@ -413,16 +388,16 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
         return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
 
-    sign = np.where(similar, -1.0, np.where(cos > margin, 1.0, 0.0))[..., None]
+    sign = np.where(similar, -ONE, np.where(cos > margin, ONE, ZERO))[..., None]
     return tuple(sign * g for g in sides(grad_cos, units, units[::-1], r, rho[::-1]))
 
 
 def _units_and_rho(x, top, r):
     """Unit rows u = x / ||x|| and rho = ||x|| / R, from the row maxima already at hand
     (as norm_and_direction)."""
-    u = x / np.maximum(top, TINY)
+    u = x / np.maximum(top, TINY_0D)
     root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    return np.divide(u, np.maximum(root, TINY), out=u), (top * root) / r
+    return np.divide(u, np.maximum(root, TINY_0D), out=u), (top * root) / r
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
@@ -518,7 +493,7 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     if n_similar == similar.size and similar.ndim:
         return _one_minus_cosine(r, ab)
     products = ab[0] * ab[1]
-    hinge = np.maximum(np.add.reduce(products, axis=-1) - margin, 0.0)
+    hinge = np.maximum(np.add.reduce(products, axis=-1) - margin, ZERO)
     if n_similar == 0 and similar.ndim:
         return hinge
     return np.where(similar, _one_minus_cosine(r, ab, scratch=products), hinge)
@@ -533,7 +508,7 @@ def _hinge_embedding_inputs(y_true, distances, margin):
     y = as_float_array(y_true, "y_true")
     x = as_float_array(distances, "distances")
     check_same_shape(y, x, ("y_true", "distances"))
-    similar, _ = _signed_label_mask(y)
+    similar, _ = signed_label_mask(y)
     return similar, x, check_scalar(margin, "margin", low=0.0)
 
 
