@@ -52,25 +52,26 @@ CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 TIMEOUT = 120  # seconds per cell, as the book's execution config
 
 
+def toc_documents(toc):
+    """The document names of a parsed _toc.yml (its ``root`` and every ``file``), in order."""
+    if isinstance(toc, dict):
+        for key, value in toc.items():
+            if key in ("root", "file"):
+                yield value
+            else:
+                yield from toc_documents(value)
+    elif isinstance(toc, list):
+        for item in toc:
+            yield from toc_documents(item)
+
+
 def book_notebooks(root=None):
     """Every notebook of the book: the ones in _toc.yml in their order, then the others."""
     import yaml
 
     root = root or ROOT
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-
-    def files(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("root", "file"):
-                    yield value
-                else:
-                    yield from files(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from files(item)
-
-    ordered = [root / f"{doc}.ipynb" for doc in files(toc)]
+    ordered = [root / f"{doc}.ipynb" for doc in toc_documents(toc)]
     ordered = [path for path in ordered if path.is_file()]
     others = sorted(set((root / "chapters").glob("**/*.ipynb")) - set(ordered))
     return ordered + [path for path in others if ".ipynb_checkpoints" not in path.parts]

@@ -9,12 +9,16 @@ two representative pages are saved as screenshots under ``_build/screenshots/``.
 
 import html.parser
 import re
+import sys
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from normalise_notebooks import toc_documents  # noqa: E402 (tools/ is not a package)
 
 # LaTeX delimiters that MathJax would have replaced: any left in the prose is raw maths.
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\begin\{")
@@ -24,19 +28,7 @@ def test_every_toc_entry_is_built(html_dir):
     """Every document of the table of contents the site was built from has a page."""
     toc_file = html_dir.parents[1] / "_toc.yml"
     assert toc_file.is_file(), f"expected the book's _toc.yml at {toc_file}"
-
-    def docnames(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("root", "file"):
-                    yield value
-                else:
-                    yield from docnames(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from docnames(item)
-
-    entries = list(docnames(yaml.safe_load(toc_file.read_text())))
+    entries = list(toc_documents(yaml.safe_load(toc_file.read_text())))
     assert entries, "the table of contents lists no documents"
     missing = [doc for doc in entries if not (html_dir / f"{doc}.html").is_file()]
     assert not missing, f"documents in the toc without a built page: {missing}"
