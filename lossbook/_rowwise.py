@@ -11,7 +11,7 @@ inputs is stacked so that one call serves both, and a zero row is handled by
 
 import numpy as np
 
-from ._validation import as_float_array, check_has_axis
+from ._validation import as_float_array, check_has_axis, check_signed_labels
 
 #: the smallest subnormal: max(scale, TINY) is scale for a non-zero row and turns 0 / 0 into
 #: 0 / TINY = 0 for a zero row, one ufunc call instead of np.where(scale > 0, scale, 1)
@@ -68,15 +68,15 @@ def labels_for_rows(y_true, rows, name_rows, checked=False):
 
 
 def signed_label_mask(y, rows=None):
-    """(y == 1, its count), raising unless every label is -1 or +1 (the message of
-    check_signed_labels; two counts instead of np.all of a three-array expression).
+    """(y == 1, its count), raising unless every label is -1 or +1 (two counts find a bad
+    label; check_signed_labels then raises its error).
     ``rows``: the labels came unchecked from :func:`labels_for_rows` for these rows."""
     similar = y == 1.0
     n_similar = np.count_nonzero(similar)
     if n_similar + np.count_nonzero(y == -1.0) != y.size:
         if rows is not None:
             labels_for_rows(y, rows, "x1", checked=True)
-        raise ValueError("y_true must contain labels in {-1, +1}")
+        check_signed_labels(y)  # some label is neither -1 nor +1 (NaN included): it raises
     return similar, n_similar
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._validation import check_pair, check_scalar, is_plain_pair
+from ._validation import check_pair, check_probabilities, check_scalar, is_plain_pair
 
 __all__ = ["dice_loss", "tversky_loss"]
 
@@ -59,12 +59,6 @@ _ARGUMENTS = (
 _ONE = np.array(1.0)  # a 0-d array: numpy's path for a Python-float operand is slower
 
 
-def _check_unit_interval(x, name):
-    """check_probabilities by two reductions (no boolean temporaries), same message."""
-    if np.minimum.reduce(x, axis=None) < 0.0 or np.maximum.reduce(x, axis=None) > 1.0:
-        raise ValueError(f"{name} must contain probabilities in [0, 1]")
-
-
 def _overlap_inputs(y_true, y_pred):
     """y and TP, FP, FN per sample."""
     if (is_plain_pair(y_true, y_pred) and y_true.ndim >= 2 and y_true.flags.c_contiguous
@@ -79,8 +73,8 @@ def _overlap_inputs(y_true, y_pred):
         raise ValueError(
             f"y_true and y_pred must have shape (n, ...) with at least one axis after the "
             f"sample axis, got {y.shape}")
-    _check_unit_interval(y, "y_true")
-    _check_unit_interval(p, "y_pred")
+    check_probabilities(y, "y_true")
+    check_probabilities(p, "y_pred")
     if y.flags.c_contiguous and p.flags.c_contiguous:
         return (y, *_overlap_sums(_overlap_parts(y, p)))
     # Another layout: the products in numpy's layout for it, and so the sums in its order.
