@@ -11,7 +11,7 @@ are what the losses use.
 import numpy as np
 import sympy as sp
 
-from ._precise import two_prod
+from ._precise import two_prod, two_sum
 from ._validation import (
     all_finite,
     as_float_array,
@@ -127,8 +127,7 @@ def shifted_exp(z, top_value):
     e = np.subtract(z, top_value)
     if np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
         return np.exp(e, out=e)
-    back = e - z
-    lo = (z - (e - back)) - (top_value + back)
+    lo = two_sum(z, -top_value)[1]
     np.exp(e, out=e)
     e += e * lo
     return e
@@ -145,8 +144,7 @@ def tempered_softmax_parts(z, temperature):
     top, _, e, rest = softmax_parts(scaled)
     if np.minimum.reduce(scaled, axis=None) >= -_ROUNDED_GAP:
         return top, e, rest
-    back = gap - z
-    gap_lo = (z - (gap - back)) - (top_value + back)
+    gap_lo = two_sum(z, -top_value)[1]
     prod_hi, prod_lo = two_prod(scaled, temperature)
     e_lo = e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)  # 0 at each top entry
     e += e_lo
