@@ -53,12 +53,16 @@ PDF_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texl
 PDF_CHECK := command -v xelatex && command -v latexmk && command -v xindy \
              && command -v pdffonts && command -v pdftotext && kpsewhich xeCJK.sty \
              && fc-list | grep -q 'Noto Serif CJK' && fc-list | grep -q FreeSerif
-PDF := _build/latex/lossbook.pdf
+# The PDF is built in a tree of its own (its own doctrees), so that `make test` can build it
+# while the HTML build runs.
+PDF_ROOT := _build/pdf
+PDF := $(PDF_ROOT)/_build/latex/lossbook.pdf
 
 # `make lab`: JupyterLab on chapters/, kernel `lossbook`. LAB_FLAGS adds server options.
 LAB_FLAGS ?=
 
-.PHONY: book pdf lab kernel notebooks test retest lint clean require-browser require-pdf
+.PHONY: book pdf lab kernel notebooks test test-stages retest lint clean require-browser \
+        require-pdf
 
 # --- the environment -------------------------------------------------------------------------
 
@@ -95,11 +99,11 @@ book: $(STAMP)
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
 $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
-	$(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex .
+	$(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex --path-output $(PDF_ROOT) .
 	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
-	@if [ -d _build/html ]; then cp $@ _build/html/lossbook.pdf; fi
 
 pdf: $(PDF)
+	@if [ -d _build/html ]; then cp $(PDF) _build/html/lossbook.pdf; fi
 	@echo "PDF built: $(CURDIR)/$(PDF)"
 
 lab: kernel
@@ -123,15 +127,15 @@ lint: $(STAMP)
 # --- make test: one stamp per stage ----------------------------------------------------------
 
 $(STAMPS)/unit: $(STAMP) $(LOSSBOOK_SRC) $(UNIT_SRC)
-	$(BIN)/python -m pytest -q -n 2 $(SYSTEM_TESTS) $(addprefix --ignore=,$(STORED_TESTS)) \
-	  lossbook tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 $(SYSTEM_TESTS) \
+	  $(addprefix --ignore=,$(STORED_TESTS)) lossbook tests
 	@mkdir -p $(@D) && touch $@
 
 # The notebooks as stored: no volatile metadata, alt text on every figure, and a stale stored
 # output fails strict nbval (run as this Makefile runs it: NBVAL_FLAGS).
 $(STAMPS)/stored: $(STAMP) $(LOSSBOOK_SRC) $(NOTEBOOKS) $(STORED_TESTS) tests/conftest.py \
                   tools/normalise_notebooks.py _toc.yml $(SANITIZE) $(NBVAL_CONFTEST) Makefile
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(STORED_TESTS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $(STORED_TESTS)
 	@mkdir -p $(@D) && touch $@
 
 # Strict nbval, figures included. A first run, or a change to lossbook, the environment, the
@@ -151,16 +155,16 @@ $(STAMPS)/nbval: $(STAMP) $(LOSSBOOK_SRC) $(SANITIZE) $(NBVAL_CONFTEST) $(NOTEBO
 $(STAMPS)/html: $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build $(JB_FLAGS) --all .
-	@if [ -f $(PDF) ]; then cp $(PDF) _build/html/lossbook.pdf; fi
 	@mkdir -p $(@D) && touch $@
 
-$(STAMPS)/pdf: $(PDF) $(wildcard tests/pdf/*.py) | require-pdf
+# The PDF, and the site's copy of it that the landing page links.
+$(STAMPS)/pdf: $(PDF) $(STAMPS)/html $(wildcard tests/pdf/*.py) | require-pdf
+	cp $(PDF) _build/html/lossbook.pdf
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/pdf
 	@mkdir -p $(@D) && touch $@
 
-# The site links the PDF, so the browser test runs on a site with the PDF in it.
-$(STAMPS)/browser: $(STAMPS)/html $(STAMPS)/pdf $(BROWSER_TESTS) | require-browser
-	@test -f _build/html/lossbook.pdf || cp $(PDF) _build/html/lossbook.pdf
+# The PDF stage checks the site's link to the PDF, so the browser test need not wait for it.
+$(STAMPS)/browser: $(STAMPS)/html $(BROWSER_TESTS) | require-browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 	@mkdir -p $(@D) && touch $@
 
@@ -168,8 +172,17 @@ $(STAMPS)/lab: $(STAMP) $(wildcard tests/lab/*.py) Makefile
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/lab
 	@mkdir -p $(@D) && touch $@
 
-test: lint $(STAMPS)/unit $(STAMPS)/stored $(STAMPS)/nbval $(STAMPS)/html $(STAMPS)/pdf $(STAMPS)/browser $(STAMPS)/lab
+# The stages run TEST_JOBS at a time, each stage's output printed in one piece when it ends:
+# the system installs wait on the network, and the venv's install, the HTML build, XeLaTeX and
+# the `make lab` check use one core, so they overlap the stages that use both. Listed longest
+# chain first (the site, then the browser test), since make starts them in this order.
+TEST_JOBS ?= 3
+test:
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-stages
 	@echo "All tests passed."
+
+test-stages: lint $(STAMPS)/html $(STAMPS)/browser $(STAMPS)/pdf $(STAMPS)/nbval $(STAMPS)/unit \
+             $(STAMPS)/stored $(STAMPS)/lab
 
 retest:
 	rm -rf $(STAMPS)

@@ -3,9 +3,11 @@
 Every part and chapter of _toc.yml is in it, numbered as in the site (the landing page is
 front matter, so the first chapter of the first part is chapter 1); no reference is left
 unresolved; the glossary's Chinese names are text set in an embedded CJK font; the page count
-is sane for the number of chapters.
+is sane for the number of chapters. The site's landing page links the PDF, and the file it
+links is this PDF.
 
-``LOSSBOOK_PDF`` overrides the PDF's path (default ``_build/latex/lossbook.pdf``).
+``LOSSBOOK_PDF`` overrides the PDF's path (default ``_build/pdf/_build/latex/lossbook.pdf``,
+where ``make pdf`` builds it); ``LOSSBOOK_HTML_DIR`` the site's (default ``_build/html``).
 """
 
 import json
@@ -13,13 +15,16 @@ import os
 import re
 import subprocess
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PDF = Path(os.environ.get("LOSSBOOK_PDF", ROOT / "_build" / "latex" / "lossbook.pdf"))
+PDF = Path(os.environ.get("LOSSBOOK_PDF",
+                          ROOT / "_build" / "pdf" / "_build" / "latex" / "lossbook.pdf"))
+HTML_DIR = Path(os.environ.get("LOSSBOOK_HTML_DIR", ROOT / "_build" / "html"))
 PAGES_PER_CHAPTER = (4, 30)  # a sane range, per document of the table of contents
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
@@ -167,3 +172,38 @@ def test_labelled_equations_are_numbered():
     for chapter, label in labels:
         assert any(int(c) == chapter for c, _ in numbers), \
             f"equation {label} of chapter {chapter} has no number ({chapter}.n) in the PDF"
+
+
+class _ArticleLinks(HTMLParser):
+    """The href of every link inside the page's <article>."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0  # how many <article> elements the parser is inside
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "article":
+            self.depth += 1
+        elif tag == "a" and self.depth and (href := dict(attrs).get("href")):
+            self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self.depth -= 1
+
+
+def test_landing_page_links_this_pdf():
+    """The landing page's text links lossbook.pdf, and the site's file is the PDF built here
+    (the browser test, which may run before the PDF exists, leaves this link to this test)."""
+    landing = HTML_DIR / "intro.html"
+    if not landing.is_file():
+        raise pytest.UsageError(f"no built site at {HTML_DIR}: run `make book`")
+    parser = _ArticleLinks()
+    parser.feed(landing.read_text(encoding="utf-8"))
+    links = [href for href in parser.links if href.split("#")[0].endswith("lossbook.pdf")]
+    assert links, "the landing page does not link lossbook.pdf"
+    for href in links:
+        target = (landing.parent / href.split("#")[0]).resolve()
+        assert target.is_file(), f"the landing page links {href}, which the site lacks"
+        assert target.read_bytes() == PDF.read_bytes(), f"{href} is not the PDF built here"
