@@ -16,8 +16,10 @@ import sympy as sp
 from . import symbols as s
 from ._precise import (
     exp_minus,
+    poisson_gamma_half_deviance,
     power_dd,
     tweedie_half_deviance,
+    tweedie_three_halves_deviance,
     two_prod,
     two_sum,
     x_minus_log1p,
@@ -29,6 +31,7 @@ from ._validation import (
     check_pair,
     check_same_shape,
     check_scalar,
+    is_plain_pair,
 )
 
 __all__ = [
@@ -327,6 +330,33 @@ def _tweedie_inputs(y_true, y_pred, power):
     return y, mu, p
 
 
+_MODERATE = (2.0**-500, 2.0**500)  # the fast forms' range of y > 0 and mu (no overflow)
+
+
+def _fast_deviance(y_true, y_pred, p):
+    """The deviance at p = 1, 3/2 or 2 of float64 arrays whose entries are all moderate
+    (in ``_MODERATE``, or y = 0 at p = 3/2), by the forms that need few numpy calls; None
+    for anything else, which takes the general route (it validates and raises).
+
+    On float64 arrays four reductions check them (finite, in the loss's domain) and
+    bound them, in place of check_pair's finiteness tests and the domain minima.
+    """
+    if p not in (1.0, 1.5, 2.0):
+        return None
+    if not is_plain_pair(y_true, y_pred):  # lists, integers: the same values as their floats
+        y_true, y_pred = check_pair(y_true, y_pred)
+    lo, hi = _MODERATE
+    y_min = np.minimum.reduce(y_true, axis=None)
+    if not ((lo <= y_min or (y_min == 0.0 and p == 1.5))
+            and np.maximum.reduce(y_true, axis=None) <= hi
+            and lo <= np.minimum.reduce(y_pred, axis=None)
+            and np.maximum.reduce(y_pred, axis=None) <= hi):
+        return None
+    if p == 1.5:
+        return tweedie_three_halves_deviance(y_true, y_pred)
+    return 2.0 * poisson_gamma_half_deviance(y_true, y_pred, p)
+
+
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
@@ -422,6 +452,10 @@ def tweedie_deviance(y_true, y_pred, *, power=0.0):
     >>> tweedie_deviance.grad([1.0], [4.0], power=1.5)
     array([0.75])
     """
+    if type(power) in (float, int):  # (not a bool, which the general route rejects)
+        values = _fast_deviance(y_true, y_pred, power)
+        if values is not None:
+            return values
     return _tweedie_values(*_tweedie_inputs(y_true, y_pred, power))
 
 
@@ -471,7 +505,8 @@ def poisson_deviance(y_true, y_pred):
     >>> float(poisson_deviance([0.0], [2.0]))
     4.0
     """
-    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 1.0))
+    values = _fast_deviance(y_true, y_pred, 1.0)
+    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 1.0)) if values is None else values
 
 
 @register_loss(
@@ -500,4 +535,5 @@ def gamma_deviance(y_true, y_pred):
     >>> float(gamma_deviance([2.0], [2.0]))
     0.0
     """
-    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 2.0))
+    values = _fast_deviance(y_true, y_pred, 2.0)
+    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 2.0)) if values is None else values

@@ -105,6 +105,25 @@ def test_tweedie_random_points_accuracy():
                               reference=lambda a, b, p, power=power: tweedie_reference(a, b, power))
 
 
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0])
+def test_few_call_forms_accuracy(power):
+    """p = 1, 3/2 and 2 on moderate scales take their own closed forms and series (the
+    general route takes arrays with an entry beyond 2**+-500): near-perfect predictions,
+    |log(y / mu)| on either side of the series' gate 1/2, y far below and above mu, and
+    y = 0 at p = 3/2."""
+    from lossbook import noise_models
+
+    y = np.repeat([1.0, 3.7, 1e-100, 1e100, 0.31], 18)
+    u = np.tile([1e-9, 1e-15, -1e-12, 1e-6, -0.3, 0.4999, 0.5, 0.5001, -0.4999, -0.5, -0.5001,
+                 -0.69, -0.7, 2.0, -3.0, 30.0, -40.0, 45.0], 5)
+    mu = y * np.exp(-u)
+    if power == 1.5:
+        y, mu = np.append(y, [0.0, 0.0]), np.append(mu, [2.5, 1e-100])
+    assert noise_models._fast_deviance(y, mu, power) is not None
+    assert_matches_mpmath(tweedie_deviance, (y, mu), {"power": power}, rtol=1e-14, dps=50,
+                          step=1e-20, reference=lambda a, b, p: tweedie_reference(a, b, power))
+
+
 def test_deviances_vanish_exactly_at_perfect_predictions():
     y = np.array([1e-200, 0.5, 3.0, 1e200])
     for power in (1.0, 1.5, 2.0, 3.0, -1.0):
