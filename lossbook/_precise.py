@@ -272,10 +272,12 @@ def _power_series(x, rows):
     terms = rows.shape[-1]
     powers = np.empty((terms, flat.size))
     np.multiply(flat, flat, out=powers[0])
-    filled = 1
+    if terms > 1:  # one row: a 1-d product is cheaper than a 2-d one
+        np.multiply(powers[0], flat, out=powers[1])
+    filled = 2
     while filled < terms:
         upper = min(2 * filled, terms)
-        factor = flat if filled == 1 else powers[filled - 2]  # x^filled
+        factor = powers[filled - 2]  # x^filled
         np.multiply(powers[:upper - filled], factor, out=powers[filled:upper])
         filled = upper
     return rows @ powers

@@ -333,28 +333,40 @@ def _tweedie_inputs(y_true, y_pred, power):
 _MODERATE = (2.0**-500, 2.0**500)  # the fast forms' range of y > 0 and mu (no overflow)
 
 
-def _fast_deviance(y_true, y_pred, p):
-    """The deviance at p = 1, 3/2 or 2 of float64 arrays whose entries are all moderate
-    (in ``_MODERATE``, or y = 0 at p = 3/2), by the forms that need few numpy calls; None
-    for anything else, which takes the general route (it validates and raises).
+def _few_call_power(power):
+    """Whether ``power`` is 1, 3/2 or 2 as a float or an int (a bool goes the general
+    route, which rejects it)."""
+    return type(power) in (float, int) and power in (1.0, 1.5, 2.0)
 
-    On float64 arrays four reductions check them (finite, in the loss's domain) and
-    bound them, in place of check_pair's finiteness tests and the domain minima.
+
+def _moderate_pair(y_true, y_pred, p):
+    """(y, mu) as float64 arrays if every entry is moderate (in ``_MODERATE``, or y = 0 at
+    p = 3/2; p is 1, 3/2 or 2), else None: the general route then validates and raises.
+    Such a pair is finite and in the loss's domain, so the general route's checks would
+    pass; here a min and a max over both arrays at once (one concatenation, two
+    reductions) stand in for check_pair's finiteness tests and the domain minima.
     """
-    if p not in (1.0, 1.5, 2.0):
-        return None
     if not is_plain_pair(y_true, y_pred):  # lists, integers: the same values as their floats
         y_true, y_pred = check_pair(y_true, y_pred)
+    both = np.concatenate((y_true, y_pred), axis=None)
     lo, hi = _MODERATE
-    y_min = np.minimum.reduce(y_true, axis=None)
-    if not ((lo <= y_min or (y_min == 0.0 and p == 1.5))
-            and np.maximum.reduce(y_true, axis=None) <= hi
-            and lo <= np.minimum.reduce(y_pred, axis=None)
-            and np.maximum.reduce(y_pred, axis=None) <= hi):
+    smallest = np.minimum.reduce(both, axis=None)  # NaN fails every comparison below
+    if not (np.maximum.reduce(both, axis=None) <= hi and (
+            lo <= smallest or (smallest == 0.0 and p == 1.5
+                               and lo <= np.minimum.reduce(y_pred, axis=None)))):
+        return None
+    return y_true, y_pred
+
+
+def _fast_deviance(y_true, y_pred, p):
+    """The deviance of a moderate pair (:func:`_moderate_pair`) at p = 1, 3/2 or 2 by the
+    forms that need few numpy calls; None for anything else."""
+    pair = _moderate_pair(y_true, y_pred, p)
+    if pair is None:
         return None
     if p == 1.5:
-        return tweedie_three_halves_deviance(y_true, y_pred)
-    return 2.0 * poisson_gamma_half_deviance(y_true, y_pred, p)
+        return tweedie_three_halves_deviance(*pair)
+    return 2.0 * poisson_gamma_half_deviance(*pair, p)
 
 
 def _tweedie_values(y, mu, p):
@@ -393,7 +405,10 @@ def _tweedie_symbolic():
 
 def _tweedie_grad(y_true, y_pred, *, power=0.0):
     """d/dy_pred = 2 mu^(-p) (mu - y)."""
-    return _tweedie_grad_values(*_tweedie_inputs(y_true, y_pred, power))
+    pair = _moderate_pair(y_true, y_pred, float(power)) if _few_call_power(power) else None
+    if pair is None:
+        return _tweedie_grad_values(*_tweedie_inputs(y_true, y_pred, power))
+    return _tweedie_grad_values(*pair, float(power))
 
 
 @register_loss(
@@ -452,8 +467,8 @@ def tweedie_deviance(y_true, y_pred, *, power=0.0):
     >>> tweedie_deviance.grad([1.0], [4.0], power=1.5)
     array([0.75])
     """
-    if type(power) in (float, int):  # (not a bool, which the general route rejects)
-        values = _fast_deviance(y_true, y_pred, power)
+    if _few_call_power(power):
+        values = _fast_deviance(y_true, y_pred, float(power))
         if values is not None:
             return values
     return _tweedie_values(*_tweedie_inputs(y_true, y_pred, power))
