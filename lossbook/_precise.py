@@ -261,14 +261,21 @@ def _coefficient_rows(bs, terms):
     return np.array([_series_coefficients(b)[:terms] for b in bs])
 
 
+_BLOCK = 4096  # elements per block of _power_series: 26 powers of a block fill 832 KiB
+
+
 def _power_series(x, rows):
     """``rows @ [x^2, x^3, .., x^(K+1)]`` (x flattened; K columns in ``rows``) as one matrix
     product: the powers by doubling (rows 0..f-1 of the powers times x^f give rows
     f..2f-1: a handful of numpy calls, against two per term for Horner's scheme). Power
     x^(j+2) is a product of j + 2 factors x rounded j + 1 times, as in Horner's scheme;
     where a series is used its terms fall off geometrically, so the sum is as accurate
-    as Horner's."""
+    as Horner's. A large ``x`` goes a block of ``_BLOCK`` at a time, so that its powers
+    stay in the cache instead of filling (terms x size) fresh memory."""
     flat = x.reshape(-1)
+    if flat.size > _BLOCK:
+        return np.concatenate([_power_series(flat[start:start + _BLOCK], rows)
+                               for start in range(0, flat.size, _BLOCK)], axis=-1)
     terms = rows.shape[-1]
     powers = np.empty((terms, flat.size))
     np.multiply(flat, flat, out=powers[0])

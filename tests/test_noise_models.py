@@ -124,6 +124,22 @@ def test_few_call_forms_accuracy(power):
                           step=1e-20, reference=lambda a, b, p: tweedie_reference(a, b, power))
 
 
+@pytest.mark.parametrize("power", [1.0, 1.3, 2.0, 3.0])
+def test_large_arrays_take_the_series_block_by_block(power):
+    """Beyond _BLOCK elements the series' powers are formed a block at a time: the
+    values are those of the same pairs taken a few at a time (to an ulp or two)."""
+    from lossbook import _precise
+
+    rng = np.random.default_rng(7)
+    n = 3 * _precise._BLOCK + 17
+    y = rng.gamma(2.0, 1.5, n)
+    mu = y * np.exp(rng.normal(0.0, 0.7, n) * 10.0 ** rng.uniform(-8, 0, n))
+    whole = tweedie_deviance(y, mu, power=power, reduction="none")
+    pieces = np.concatenate([tweedie_deviance(y[i:i + 50], mu[i:i + 50], power=power,
+                                              reduction="none") for i in range(0, n, 50)])
+    np.testing.assert_allclose(whole, pieces, rtol=5e-16, atol=0)
+
+
 def test_deviances_vanish_exactly_at_perfect_predictions():
     y = np.array([1e-200, 0.5, 3.0, 1e200])
     for power in (1.0, 1.5, 2.0, 3.0, -1.0):
