@@ -366,12 +366,17 @@ def _fast_deviance(y_true, y_pred, p):
         return None
     if p == 1.5:
         return tweedie_three_halves_deviance(*pair)
-    return 2.0 * poisson_gamma_half_deviance(*pair, p)
+    y, mu = pair
+    if y.ndim == 0:  # the forms write into their arrays: one element as a 1-d array
+        return 2.0 * poisson_gamma_half_deviance(y.reshape(1), mu.reshape(1), p)[0]
+    return 2.0 * poisson_gamma_half_deviance(y, mu, p)
 
 
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
+    if y.ndim == 0:  # the forms write into their arrays: one element as a 1-d array
+        return _tweedie_values(y.reshape(1), mu.reshape(1), p)[0]
     pos = y > 0
     if np.count_nonzero(pos) == pos.size:  # every target positive (always for p >= 2)
         return 2.0 * tweedie_half_deviance(y, mu, p)

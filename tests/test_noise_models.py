@@ -140,6 +140,16 @@ def test_large_arrays_take_the_series_block_by_block(power):
     np.testing.assert_allclose(whole, pieces, rtol=5e-16, atol=0)
 
 
+@pytest.mark.parametrize("power", [1.0, 1.3, 1.5, 2.0, 3.0, -1.0])
+def test_deviance_of_zero_dimensional_arrays(power):
+    """A 0-d pair gives the value of the same pair as 1-d arrays, as a numpy scalar."""
+    for y, mu in ((2.0, 2.5), (1e-30, 1e-30 * (1 + 1e-9)), (3.0, 3.0)):
+        one = tweedie_deviance(np.array([y]), np.array([mu]), power=power, reduction="none")
+        value = tweedie_deviance(np.array(y), np.array(mu), power=power, reduction="none")
+        assert np.shape(value) == () and value == one[0]
+        assert tweedie_deviance.grad(np.array(y), np.array(mu), power=power).shape == ()
+
+
 def test_deviances_vanish_exactly_at_perfect_predictions():
     y = np.array([1e-200, 0.5, 3.0, 1e200])
     for power in (1.0, 1.5, 2.0, 3.0, -1.0):
