@@ -331,6 +331,7 @@ def _tweedie_inputs(y_true, y_pred, power):
 
 
 _MODERATE = (2.0**-500, 2.0**500)  # the fast forms' range of y > 0 and mu (no overflow)
+_SMALL_PAIR = 4096  # up to this size, one min and one max over a copy of both arrays
 
 
 def _few_call_power(power):
@@ -343,15 +344,22 @@ def _moderate_pair(y_true, y_pred, p):
     """(y, mu) as float64 arrays if every entry is moderate (in ``_MODERATE``, or y = 0 at
     p = 3/2; p is 1, 3/2 or 2), else None: the general route then validates and raises.
     Such a pair is finite and in the loss's domain, so the general route's checks would
-    pass; here a min and a max over both arrays at once (one concatenation, two
-    reductions) stand in for check_pair's finiteness tests and the domain minima.
+    pass; here a min and a max over both arrays (at once, through one concatenation, for
+    small pairs) stand in for check_pair's finiteness tests and the domain minima.
     """
     if not is_plain_pair(y_true, y_pred):  # lists, integers: the same values as their floats
         y_true, y_pred = check_pair(y_true, y_pred)
-    both = np.concatenate((y_true, y_pred), axis=None)
+    if y_true.size <= _SMALL_PAIR:
+        both = np.concatenate((y_true, y_pred), axis=None)
+        smallest = np.minimum.reduce(both, axis=None)  # NaN fails every comparison below
+        largest = np.maximum.reduce(both, axis=None)
+    else:  # no 2n-element copy of a large pair (np.minimum keeps a NaN, Python's min not)
+        smallest = np.minimum(np.minimum.reduce(y_true, axis=None),
+                              np.minimum.reduce(y_pred, axis=None))
+        largest = np.maximum(np.maximum.reduce(y_true, axis=None),
+                             np.maximum.reduce(y_pred, axis=None))
     lo, hi = _MODERATE
-    smallest = np.minimum.reduce(both, axis=None)  # NaN fails every comparison below
-    if not (np.maximum.reduce(both, axis=None) <= hi and (
+    if not (largest <= hi and (
             lo <= smallest or (smallest == 0.0 and p == 1.5
                                and lo <= np.minimum.reduce(y_pred, axis=None)))):
         return None

@@ -138,6 +138,11 @@ def test_large_arrays_take_the_series_block_by_block(power):
     pieces = np.concatenate([tweedie_deviance(y[i:i + 50], mu[i:i + 50], power=power,
                                               reduction="none") for i in range(0, n, 50)])
     np.testing.assert_allclose(whole, pieces, rtol=5e-16, atol=0)
+    for bad in (np.nan, np.inf, -1.0):  # the large pairs' checks raise as the small ones'
+        mu_bad = mu.copy()
+        mu_bad[-1] = bad
+        with pytest.raises(ValueError, match="y_pred"):
+            tweedie_deviance(y, mu_bad, power=power)
 
 
 @pytest.mark.parametrize("power", [1.0, 1.3, 1.5, 2.0, 3.0, -1.0])
