@@ -255,15 +255,46 @@ def _series_coefficients(b):
     return tuple(coeffs)
 
 
+@functools.lru_cache(maxsize=64)
+def _coefficient_rows(bs, terms):
+    """The first ``terms`` coefficients of the series for each b in ``bs``, one row each."""
+    return np.array([_series_coefficients(b)[:terms] for b in bs])
+
+
+_BLOCK = 4096  # elements per block of _power_series: 26 powers of a block fill 832 KiB
+
+
+def _power_series(x, rows):
+    """``rows @ [x^2, x^3, .., x^(K+1)]`` (x flattened; K columns in ``rows``) as one matrix
+    product: the powers by doubling (rows 0..f-1 of the powers times x^f give rows
+    f..2f-1: a handful of numpy calls, against two per term for Horner's scheme). Power
+    x^(j+2) is a product of j + 2 factors x rounded j + 1 times, as in Horner's scheme;
+    where a series is used its terms fall off geometrically, so the sum is as accurate
+    as Horner's. A large ``x`` goes a block of ``_BLOCK`` at a time, so that its powers
+    stay in the cache instead of filling (terms x size) fresh memory."""
+    flat = x.reshape(-1)
+    if flat.size > _BLOCK:
+        return np.concatenate([_power_series(flat[start:start + _BLOCK], rows)
+                               for start in range(0, flat.size, _BLOCK)], axis=-1)
+    terms = rows.shape[-1]
+    powers = np.empty((terms, flat.size))
+    np.multiply(flat, flat, out=powers[0])
+    if terms > 1:  # one row: a 1-d product is cheaper than a 2-d one
+        np.multiply(powers[0], flat, out=powers[1])
+    filled = 2
+    while filled < terms:
+        upper = min(2 * filled, terms)
+        factor = powers[filled - 2]  # x^filled
+        np.multiply(powers[:upper - filled], factor, out=powers[filled:upper])
+        filled = upper
+    return rows @ powers
+
+
 def _half_deviance_series(u, b, terms=_SERIES_TERMS):
     r"""g(u) = sum_k S_k u^(k+2) / (k+2)!, S_k = 1 + b + ... + b^k: e^{-bu} times half the
     unit deviance at mu = 1, y = e^u. No division by (1 - p) or (2 - p). The first
     ``terms`` terms (:func:`series_terms` says how many are needed)."""
-    acc = np.zeros_like(u)
-    for c in reversed(_series_coefficients(b)[:terms]):
-        acc *= u  # in place: the same roundings as acc = acc * u + c, no new arrays
-        acc += c
-    return u * u * acc
+    return _power_series(u, _coefficient_rows((b,), terms))[0].reshape(u.shape)
 
 
 # sum_{k>=K} |S_k| rho^k / (k+2)! <= 2 (K+1) rho^K / (K+2)! for rho = |u| max(1, |b|) <= 1
@@ -276,6 +307,18 @@ _SERIES_RHO = [(2.0**-67 * factorial(k + 2) / (2 * (k + 1))) ** (1.0 / k)
 def series_terms(rho):
     """How many terms of the Tweedie series suffice where |u| max(1, |b|) <= rho <= 1."""
     return min(bisect.bisect_left(_SERIES_RHO, rho) + 1, _SERIES_TERMS)
+
+
+# For 0 <= b <= 1, 1 <= S_k <= k + 1: the terms t_k of g(v), v >= 0, are all positive and
+# t_k / t_0 <= 2 (k+1) v^k / (k+2)!, each at most half the one before once k >= 2v; so
+# below _POSITIVE_RHO[K - 1] the terms from K on add up to less than 2**-56 of g(v).
+_POSITIVE_RHO = [(2.0**-56 * factorial(k + 2) / (4 * (k + 1))) ** (1.0 / k)
+                 for k in range(1, _SERIES_TERMS + 1)]
+
+
+def positive_series_terms(rho):
+    """How many terms of the series suffice for 0 <= v <= rho when 0 <= b <= 1."""
+    return min(bisect.bisect_left(_POSITIVE_RHO, rho) + 1, _SERIES_TERMS)
 
 
 def power_dd(x, exponent):
@@ -335,6 +378,29 @@ def _tweedie_far(ys, ms, us, p):
     return np.where(err3 < err2, f3, f2)
 
 
+_POSITIVE_REACH = 2.0  # 1 <= p <= 2: the series takes |u| up to this (24 terms)
+
+
+def _positive_series(y, mu, u, b, p):
+    """Half the unit deviance for 1 <= p <= 2 (0 <= b <= 1) where |u| <= _POSITIVE_REACH,
+    and which elements those are. With g_b the series of :func:`_half_deviance_series`,
+    g_b(u) = e^u g_(1-b)(-u) (swap the roles of y and mu, and p for 3 - p), and 1 - b = p - 1
+    lies in [0, 1] too: on either side of u = 0 a series in |u| whose terms are all
+    positive, so none cancels however large |u|; the ratio y / mu is e^u to one rounding.
+    No NaN can arise (mu^b <= max(1, mu)). The mask is None when it covers every element.
+    """
+    size = np.abs(u)
+    rho = np.maximum.reduce(size, axis=None)
+    series = None  # all of them (the common case: no mask)
+    if rho > _POSITIVE_REACH:
+        series = size <= _POSITIVE_REACH
+        rho = np.maximum.reduce(size, axis=None, where=series, initial=0.0)
+    sides = _power_series(size, _coefficient_rows((b, p - 1.0), positive_series_terms(rho)))
+    g = np.multiply(sides[1].reshape(u.shape), y / mu, out=sides[0].reshape(u.shape),
+                    where=u < 0)
+    return power_dd(mu, (b, 0.0)) * g, series
+
+
 def tweedie_half_deviance(y, mu, p):
     """Half the unit deviance, y > 0, mu > 0, p <= 0 or p >= 1 (p != 0 handled by caller)."""
     b_dd = two_sum(2.0, -p)
@@ -343,13 +409,18 @@ def tweedie_half_deviance(y, mu, p):
         u = _log_ratio(y, mu)
         # The series on every element (cheaper than selecting the near ones; elementwise,
         # so the same values), then the closed forms where |u| is too large for it.
-        scaled_u = np.abs(u) * max(1.0, abs(b))
-        series = scaled_u <= 1.0
-        # As many terms as the largest |u| of the series' elements needs: near-perfect
-        # predictions take a few, not 26.
-        rho = np.maximum.reduce(scaled_u, axis=None, where=series, initial=0.0)
-        half = power_dd(mu, (0.5 * b, 0.5 * b_dd[1]))
-        out = (half * _half_deviance_series(u, b, series_terms(rho))) * half
+        if 0.0 <= b <= 1.0:
+            out, series = _positive_series(y, mu, u, b, p)
+            if series is None:
+                return out
+        else:
+            scaled_u = np.abs(u) * max(1.0, abs(b))
+            series = scaled_u <= 1.0
+            # As many terms as the largest |u| of the series' elements needs: near-perfect
+            # predictions take a few, not 26.
+            rho = np.maximum.reduce(scaled_u, axis=None, where=series, initial=0.0)
+            half = power_dd(mu, (0.5 * b, 0.5 * b_dd[1]))
+            out = (half * _half_deviance_series(u, b, series_terms(rho))) * half
         rest = ~series
         if rest.any():
             out[rest] = _tweedie_far(y[rest], mu[rest], u[rest], p)
@@ -357,6 +428,67 @@ def tweedie_half_deviance(y, mu, p):
     if math.isnan(np.add.reduce(out, axis=None)):
         out = np.where(np.isnan(out), np.inf, out)
     return out
+
+
+# -------------------------------------- p = 1, 2 and 3/2 in a few numpy calls
+# On float64 arrays already checked (finite, y > 0 or, for p = 3/2, y >= 0, mu > 0, every
+# entry in [2**-500, 2**500]): no ratio leaves the normal range and nothing overflows,
+# so these need no np.errstate. eps below is 2**-53.
+_GATE = 0.5  # |u| = |log(y / mu)| below this takes the series, above it the closed forms
+_GATE_TERMS = positive_series_terms(_GATE)  # enough for |u| < _GATE (|S_k| <= k + 1)
+
+
+def poisson_gamma_half_deviance(y, mu, p):
+    r"""Half the Poisson (``p = 1``) or gamma (``p = 2``) unit deviance, with
+    :math:`d = (y - \mu)/\mu` and :math:`u = \log(y/\mu)`: :math:`\mu\,((1 + d)\,u - d)`
+    and :math:`d - u`.
+
+    Both closed forms cancel only near a perfect prediction. ``d`` is good to 2 eps
+    (one rounded subtraction, one division); ``u`` is ``log1p(d)`` (1 ulp, plus ``d``'s
+    error times ``|d| / (1 + d)``) where ``d > -1/2``, else the log of the ratio (1 ulp
+    plus eps). Adding up these errors, each weighted by its term over the result,
+    bounds the relative error of the closed forms for ``|u| >= 1/2`` by 30 eps (gamma)
+    and 35 eps (Poisson, with the product by ``mu``), largest at ``|u| = 1/2``
+    (evaluated on a fine grid of ``u`` out to 40; it decreases further out). Below 1/2
+    the series :func:`_half_deviance_series` takes over (each term at most a third of the
+    one before), with at most ``_GATE_TERMS`` terms.
+    """
+    ratio = y / mu
+    d = y - mu
+    d /= mu
+    u = np.log(ratio)
+    np.log1p(d, out=u, where=d > -0.5)  # in place: log1p where it is the accurate one
+    size = np.abs(u)
+    rho = np.maximum.reduce(size, axis=None)
+    g = _half_deviance_series(u, 2.0 - p, min(series_terms(rho), _GATE_TERMS))
+    if rho >= _GATE:
+        if p == 1.0:
+            closed = ratio * u
+            closed -= d
+        else:
+            closed = d - u
+        g = np.where(size < _GATE, g, closed)
+    return mu * g if p == 1.0 else g
+
+
+def tweedie_three_halves_deviance(y, mu):
+    r"""The unit deviance at ``p = 3/2``, :math:`4(\sqrt y - \sqrt\mu)^2 / \sqrt\mu`, as
+    :math:`4 (q / \mu^{1/4})^2` with :math:`q = (y - \mu) / (\sqrt y + \sqrt\mu)`.
+
+    No subtraction cancels: ``y - mu`` is exact or rounded once, the sum of the roots
+    and the quotient once each, the roots and ``mu**(1/4)`` (two square roots) carry at
+    most eps each; so ``q / mu**(1/4)`` is good to about 6 eps and its square to 12 eps,
+    for every ``y >= 0`` (``y = 0`` gives ``4 sqrt(mu)``), near-perfect predictions
+    included. Dividing ``q`` by ``mu**(1/4)`` before squaring keeps the intermediate
+    values in range wherever the deviance is.
+    """
+    root_mu = np.sqrt(mu)
+    q = y - mu
+    q /= np.sqrt(y) + root_mu
+    q /= np.sqrt(root_mu)
+    q *= q
+    q *= 4.0
+    return q
 
 
 # ------------------------------------------------ double-double rows and dot products

@@ -16,8 +16,10 @@ import sympy as sp
 from . import symbols as s
 from ._precise import (
     exp_minus,
+    poisson_gamma_half_deviance,
     power_dd,
     tweedie_half_deviance,
+    tweedie_three_halves_deviance,
     two_prod,
     two_sum,
     x_minus_log1p,
@@ -29,6 +31,7 @@ from ._validation import (
     check_pair,
     check_same_shape,
     check_scalar,
+    is_plain_pair,
 )
 
 __all__ = [
@@ -327,9 +330,61 @@ def _tweedie_inputs(y_true, y_pred, power):
     return y, mu, p
 
 
+_MODERATE = (2.0**-500, 2.0**500)  # the fast forms' range of y > 0 and mu (no overflow)
+_SMALL_PAIR = 4096  # up to this size, one min and one max over a copy of both arrays
+
+
+def _few_call_power(power):
+    """Whether ``power`` is 1, 3/2 or 2 as a float or an int (a bool goes the general
+    route, which rejects it)."""
+    return type(power) in (float, int) and power in (1.0, 1.5, 2.0)
+
+
+def _moderate_pair(y_true, y_pred, p):
+    """(y, mu) as float64 arrays if every entry is moderate (in ``_MODERATE``, or y = 0 at
+    p = 3/2; p is 1, 3/2 or 2), else None: the general route then validates and raises.
+    Such a pair is finite and in the loss's domain, so the general route's checks would
+    pass; here a min and a max over both arrays (at once, through one concatenation, for
+    small pairs) stand in for check_pair's finiteness tests and the domain minima.
+    """
+    if not is_plain_pair(y_true, y_pred):  # lists, integers: the same values as their floats
+        y_true, y_pred = check_pair(y_true, y_pred)
+    if y_true.size <= _SMALL_PAIR:
+        both = np.concatenate((y_true, y_pred), axis=None)
+        smallest = np.minimum.reduce(both, axis=None)  # NaN fails every comparison below
+        largest = np.maximum.reduce(both, axis=None)
+    else:  # no 2n-element copy of a large pair (np.minimum keeps a NaN, Python's min not)
+        smallest = np.minimum(np.minimum.reduce(y_true, axis=None),
+                              np.minimum.reduce(y_pred, axis=None))
+        largest = np.maximum(np.maximum.reduce(y_true, axis=None),
+                             np.maximum.reduce(y_pred, axis=None))
+    lo, hi = _MODERATE
+    if not (largest <= hi and (
+            lo <= smallest or (smallest == 0.0 and p == 1.5
+                               and lo <= np.minimum.reduce(y_pred, axis=None)))):
+        return None
+    return y_true, y_pred
+
+
+def _fast_deviance(y_true, y_pred, p):
+    """The deviance of a moderate pair (:func:`_moderate_pair`) at p = 1, 3/2 or 2 by the
+    forms that need few numpy calls; None for anything else."""
+    pair = _moderate_pair(y_true, y_pred, p)
+    if pair is None:
+        return None
+    if p == 1.5:
+        return tweedie_three_halves_deviance(*pair)
+    y, mu = pair
+    if y.ndim == 0:  # the forms write into their arrays: one element as a 1-d array
+        return 2.0 * poisson_gamma_half_deviance(y.reshape(1), mu.reshape(1), p)[0]
+    return 2.0 * poisson_gamma_half_deviance(y, mu, p)
+
+
 def _tweedie_values(y, mu, p):
     if p == 0.0:
         return (y - mu) ** 2
+    if y.ndim == 0:  # the forms write into their arrays: one element as a 1-d array
+        return _tweedie_values(y.reshape(1), mu.reshape(1), p)[0]
     pos = y > 0
     if np.count_nonzero(pos) == pos.size:  # every target positive (always for p >= 2)
         return 2.0 * tweedie_half_deviance(y, mu, p)
@@ -363,7 +418,10 @@ def _tweedie_symbolic():
 
 def _tweedie_grad(y_true, y_pred, *, power=0.0):
     """d/dy_pred = 2 mu^(-p) (mu - y)."""
-    return _tweedie_grad_values(*_tweedie_inputs(y_true, y_pred, power))
+    pair = _moderate_pair(y_true, y_pred, float(power)) if _few_call_power(power) else None
+    if pair is None:
+        return _tweedie_grad_values(*_tweedie_inputs(y_true, y_pred, power))
+    return _tweedie_grad_values(*pair, float(power))
 
 
 @register_loss(
@@ -422,6 +480,10 @@ def tweedie_deviance(y_true, y_pred, *, power=0.0):
     >>> tweedie_deviance.grad([1.0], [4.0], power=1.5)
     array([0.75])
     """
+    if _few_call_power(power):
+        values = _fast_deviance(y_true, y_pred, float(power))
+        if values is not None:
+            return values
     return _tweedie_values(*_tweedie_inputs(y_true, y_pred, power))
 
 
@@ -471,7 +533,8 @@ def poisson_deviance(y_true, y_pred):
     >>> float(poisson_deviance([0.0], [2.0]))
     4.0
     """
-    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 1.0))
+    values = _fast_deviance(y_true, y_pred, 1.0)
+    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 1.0)) if values is None else values
 
 
 @register_loss(
@@ -500,4 +563,5 @@ def gamma_deviance(y_true, y_pred):
     >>> float(gamma_deviance([2.0], [2.0]))
     0.0
     """
-    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 2.0))
+    values = _fast_deviance(y_true, y_pred, 2.0)
+    return _tweedie_values(*_tweedie_inputs(y_true, y_pred, 2.0)) if values is None else values

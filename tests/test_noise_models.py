@@ -105,6 +105,56 @@ def test_tweedie_random_points_accuracy():
                               reference=lambda a, b, p, power=power: tweedie_reference(a, b, power))
 
 
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0])
+def test_few_call_forms_accuracy(power):
+    """p = 1, 3/2 and 2 on moderate scales take their own closed forms and series (the
+    general route takes arrays with an entry beyond 2**+-500): near-perfect predictions,
+    |log(y / mu)| on either side of the series' gate 1/2, y far below and above mu, and
+    y = 0 at p = 3/2."""
+    from lossbook import noise_models
+
+    y = np.repeat([1.0, 3.7, 1e-100, 1e100, 0.31], 18)
+    u = np.tile([1e-9, 1e-15, -1e-12, 1e-6, -0.3, 0.4999, 0.5, 0.5001, -0.4999, -0.5, -0.5001,
+                 -0.69, -0.7, 2.0, -3.0, 30.0, -40.0, 45.0], 5)
+    mu = y * np.exp(-u)
+    if power == 1.5:
+        y, mu = np.append(y, [0.0, 0.0]), np.append(mu, [2.5, 1e-100])
+    assert noise_models._fast_deviance(y, mu, power) is not None
+    assert_matches_mpmath(tweedie_deviance, (y, mu), {"power": power}, rtol=1e-14, dps=50,
+                          step=1e-20, reference=lambda a, b, p: tweedie_reference(a, b, power))
+
+
+@pytest.mark.parametrize("power", [1.0, 1.3, 2.0, 3.0])
+def test_large_arrays_take_the_series_block_by_block(power):
+    """Beyond _BLOCK elements the series' powers are formed a block at a time: the
+    values are those of the same pairs taken a few at a time (to an ulp or two)."""
+    from lossbook import _precise
+
+    rng = np.random.default_rng(7)
+    n = 3 * _precise._BLOCK + 17
+    y = rng.gamma(2.0, 1.5, n)
+    mu = y * np.exp(rng.normal(0.0, 0.7, n) * 10.0 ** rng.uniform(-8, 0, n))
+    whole = tweedie_deviance(y, mu, power=power, reduction="none")
+    pieces = np.concatenate([tweedie_deviance(y[i:i + 50], mu[i:i + 50], power=power,
+                                              reduction="none") for i in range(0, n, 50)])
+    np.testing.assert_allclose(whole, pieces, rtol=5e-16, atol=0)
+    for bad in (np.nan, np.inf, -1.0):  # the large pairs' checks raise as the small ones'
+        mu_bad = mu.copy()
+        mu_bad[-1] = bad
+        with pytest.raises(ValueError, match="y_pred"):
+            tweedie_deviance(y, mu_bad, power=power)
+
+
+@pytest.mark.parametrize("power", [1.0, 1.3, 1.5, 2.0, 3.0, -1.0])
+def test_deviance_of_zero_dimensional_arrays(power):
+    """A 0-d pair gives the value of the same pair as 1-d arrays, as a numpy scalar."""
+    for y, mu in ((2.0, 2.5), (1e-30, 1e-30 * (1 + 1e-9)), (3.0, 3.0)):
+        one = tweedie_deviance(np.array([y]), np.array([mu]), power=power, reduction="none")
+        value = tweedie_deviance(np.array(y), np.array(mu), power=power, reduction="none")
+        assert np.shape(value) == () and value == one[0]
+        assert tweedie_deviance.grad(np.array(y), np.array(mu), power=power).shape == ()
+
+
 def test_deviances_vanish_exactly_at_perfect_predictions():
     y = np.array([1e-200, 0.5, 3.0, 1e200])
     for power in (1.0, 1.5, 2.0, 3.0, -1.0):
