@@ -1,0 +1,263 @@
+r"""CTC's forward--backward with plain probabilities: the fast route of :mod:`lossbook.sequences`,
+and the pieces of the lattice that both routes share.
+
+The log-space programme of :mod:`lossbook.sequences` spends about eight numpy calls per
+frame on log-sum-exps. With probabilities a step is
+:math:`\alpha_t(s) = p_t(s)\,\alpha_{t-1}(s) + p_t(s)\,\alpha_{t-1}(s-1) + [\text{skip}]\,
+p_t(s)\,\alpha_{t-1}(s-2)`: three numpy calls (one product of the three predecessors with
+their weights, two sums), and nothing in it can cancel. The backward variables are the
+forward variables of the reversed problem (labels and frames reversed), computed in the
+same loop. A sample takes this route when its result can be trusted, decided for each
+sample on its own (never for a batch, so that a sample gets the same bits alone and in any
+batch); the others take the log-space route.
+
+Why the result can be trusted (u = 2^-53, the unit roundoff):
+
+* Rounding. Every quantity is a sum of products of non-negative numbers, so each
+  operation adds at most u to the relative error of what it makes, whatever the
+  magnitudes. A softmax probability ``p = exp(z - max z) / sum`` is off by at most
+  ``(|z - max z| + 2 + (C - 1) + 1) u`` relative (the subtraction's rounding, scaled by the
+  exponential; exp's ulp; the sum of C terms, a loose bound for numpy's pairwise sum; the
+  division), and a step adds three more roundings (one product, two sums). Along the
+  alignments that carry ``P = p(y|x)`` the terms ``|z - max z|`` add up to at most
+  ``-log P + T log 3`` (at most three predecessors a frame), so ``P`` is off by a factor
+  ``1 + e`` with ``|e| <= u (-log P) + (C + 8) T u``, and ``-log P`` by ``|e|`` plus the
+  logarithm's rounding: a relative error of at most ``2u + (C + 8) T u / (-log P)``. The
+  value route keeps a sample only when ``-log P >= (C + 16) T / 32`` (:func:`value_floor`):
+  then it is within ``34 u``, about 4e-15. (A loss near 0, where the log-space route sums
+  the miss probability instead, never qualifies.)
+* Underflow. A product or exponential that falls below the normal range is off by at
+  most ``2^-1075`` in absolute terms, and an error at (t, s) reaches ``P`` multiplied by
+  the probability of the frames after t given s, at most 1. With at most ``6 T S`` such
+  operations (S extended states), ``P >= 2^-900`` bounds their relative effect on ``P``
+  by ``6 T S 2^-175``: negligible. A sample with a smaller ``P`` (a loss above 623.8)
+  takes the log route.
+* Gradient. The occupancy ``alpha_t(s) beta_t(s) / P`` of a state is a ratio of such sums:
+  relative error at most ``2 (C + 8) T u`` plus ``2u`` times the log-probabilities along the
+  alignments, within what the log route is held to (1e-14 times the spread of the
+  log-probabilities, at least ``1 + T log C``). Underflow adds at most ``6 T S 2^-175`` to
+  an occupancy, negligible against the softmax probabilities it is compared with once every
+  probability of the sample is at least ``2^-100``, which the gradient route requires.
+"""
+
+import functools
+import math
+
+import numpy as np
+
+from .logits import complement_sums
+
+#: the smallest p(y|x) the route trusts (see the module docstring)
+SMALLEST_LIKELIHOOD = 2.0 ** -900
+_LARGEST_LOSS = -math.log(SMALLEST_LIKELIHOOD)
+#: the smallest softmax probability of a sample whose gradient the route trusts
+SMALLEST_PROBABILITY = 2.0 ** -100
+#: frames per chunk: the probabilities are gathered a chunk at a time, and after each chunk
+#: the programme stops if no sample is still on course for SMALLEST_LIKELIHOOD
+_CHUNK = 16
+
+
+def _windows(v):
+    """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a C-contiguous array whose last
+    axis is padded by 2: three neighbours, no copy (only read: its entries overlap).
+    np.ndarray on v's buffer, a fraction of the cost of as_strided."""
+    *lead, length = v.shape
+    return np.ndarray((3, *lead, length - 2), np.float64, v, 0, v.strides[-1:] + v.strides)
+
+
+def extended_labels(sequences, blank):
+    """Label lengths, extended lengths, the (n, S) extended label sequences (a blank before,
+    between and after the labels; blanks as padding) and the mask of their real states.
+    ``sequences`` is a list of label arrays, or an (n, L) array: n sequences of L labels."""
+    if isinstance(sequences, np.ndarray):
+        n, length = sequences.shape
+        ext = np.full((n, 2 * length + 1), blank, dtype=np.intp)
+        ext[:, 1::2] = sequences
+        lengths = np.full(n, length, dtype=np.intp)
+        return lengths, 2 * lengths + 1, ext, np.ones(ext.shape, dtype=bool)
+    lengths = np.array([len(seq) for seq in sequences], dtype=np.intp)
+    ext_lengths = 2 * lengths + 1
+    s_max = int(ext_lengths.max())
+    ext = np.full((len(sequences), s_max), blank, dtype=np.intp)
+    for i, seq in enumerate(sequences):
+        ext[i, 1 : 2 * len(seq) : 2] = seq
+    valid = np.arange(s_max)[None, :] < ext_lengths[:, None]
+    return lengths, ext_lengths, ext, valid
+
+
+def skip_allowed(ext, valid, blank):
+    """Where the skip s - 2 -> s is allowed: onto a label that differs from the label two back."""
+    skip = np.zeros(ext.shape, dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    return skip & valid
+
+
+def class_posterior(occupancy, ext, valid, k):
+    """Sum the occupancy (n, T, S) of the extended states of each class, per frame: (n, T, C).
+
+    bincount adds in the order given, as np.add.at does, and far faster: bin (sample,
+    class, frame) of every valid (sample, state, frame).
+    """
+    n, t_len, _ = occupancy.shape
+    flat = (np.arange(n)[:, None] * k + ext)[valid]
+    bins = (flat[:, None] * t_len + np.arange(t_len)).ravel()
+    posterior = np.bincount(bins, weights=occupancy.transpose(0, 2, 1)[valid].ravel(),
+                            minlength=n * k * t_len)
+    return posterior.reshape(n, k, t_len).transpose(0, 2, 1)
+
+
+def softmax_minus_posterior(top, e, rest, posterior):
+    """softmax - posterior as in cross_entropy (the posterior sums to 1 over the classes):
+    (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each complement summed
+    directly, so a frame whose softmax and posterior are both near 1 for one class keeps the
+    small difference."""
+    others = np.where(top, rest, (1.0 + rest) - e)
+    return (e * complement_sums(posterior) - posterior * others) / (1.0 + rest)
+
+
+def value_floor(t_len, k):
+    """The smallest -log p(y|x) whose relative error the value route bounds by 34 u."""
+    return (k + 16) * t_len / 32
+
+
+@functools.lru_cache(maxsize=64)
+def _frame_starts(n, t_len, k, reverse):
+    """``starts[t, i, 0]``: the flat index (into probabilities of shape (n, T, C)) of the
+    frame that row i reads at step t: ``(i T + t) C`` for the n samples, and, if ``reverse``,
+    ``(i T + T - 1 - t) C`` for n more rows, the samples with their frames reversed."""
+    steps = np.arange(t_len)[:, None]
+    starts = np.arange(0, n * t_len, t_len)[None, :]
+    if reverse:
+        starts = np.concatenate([starts + steps, starts + (t_len - 1 - steps)], axis=1)
+    else:
+        starts = starts + steps
+    starts = (starts * k)[:, :, None]
+    starts.setflags(write=False)
+    return starts
+
+
+def _forward(probs, ext, valid, reverse, keep=False):
+    """Forward variables at the last frame, shape (rows, S + 2), each row padded by two zeros
+    in front; if ``keep``, at every frame, shape (T, rows, S + 2) (else None); and which
+    samples are still worth this route.
+
+    The rows are the n samples, then, if ``reverse``, the same samples with labels and
+    frames reversed: their forward variables are the backward ones. ``valid`` is None
+    when no sample is padded. Returns None when no sample is worth it.
+    """
+    n, t_len, k = probs.shape
+    rows, s_max = ext.shape
+    flat = probs.reshape(-1)
+    # The skip s - 2 -> s is allowed onto a label that differs from the one two back: on a
+    # blank (even s) both are blanks. On padding the probabilities below are 0 instead.
+    skip = np.zeros((rows, s_max))
+    np.not_equal(ext[:, 2:], ext[:, :-2], out=skip[:, 2:])
+    starts = _frame_starts(n, t_len, k, reverse)
+    # two frames, each padded by two zeros in front, used in turn: the predecessors s - 2,
+    # s - 1, s of every state are slices made once
+    frames = np.zeros((2, rows, s_max + 2))
+    source, target = [(f, f[:, :-2], f[:, 1:-1], f[:, 2:]) for f in frames]
+    kept = np.zeros((t_len, rows, s_max + 2)) if keep else None
+    skipped = np.empty((rows, s_max))
+    alive = np.ones(n, dtype=bool)
+    for start in range(0, t_len, _CHUNK):
+        stop = min(start + _CHUNK, t_len)
+        emit = flat.take(starts[start:stop] + ext)
+        if valid is not None:
+            emit *= valid
+        emit_skip = np.multiply(emit, skip)
+        if start == 0:  # a path starts in the first blank or the first label
+            source[3][:, :2] = emit[0, :, :2]
+            if keep:
+                kept[0] = source[0]
+        first = max(start, 1)
+        for p, p_skip, store in zip(emit[first - start:], emit_skip[first - start:],
+                                    kept[first:stop] if keep else range(first, stop),
+                                    strict=True):
+            _, two_back, one_back, before = source
+            current = target[3]
+            # alpha_t = p_t (alpha_{t-1}(s) + alpha_{t-1}(s - 1)) + p_t skip alpha_{t-1}(s - 2),
+            # in this order for every sample and batch: the same bits
+            np.add(one_back, before, out=current)
+            np.multiply(current, p, out=current)
+            np.multiply(two_back, p_skip, out=skipped)
+            np.add(current, skipped, out=current)
+            if keep:
+                np.copyto(store, target[0])
+            source, target = target, source
+        if stop < t_len:
+            # The mass still in the lattice of each sample, m, bounds its p(y|x); a sample
+            # whose m has fallen faster than to SMALLEST_LIKELIHOOD at the end, m <
+            # SMALLEST_LIKELIHOOD^(t / T), is left to the log route (a choice of route
+            # made from the sample alone), and once no sample is left the loop stops.
+            mass = np.add.reduce(source[0][:n], axis=-1)
+            alive &= mass >= SMALLEST_LIKELIHOOD ** (stop / t_len)
+            if not np.logical_or.reduce(alive):
+                return None
+    return source[0], kept, alive
+
+
+def _likelihood(last, ext_lengths):
+    """p(y|x) of the first n rows of ``last`` (the last frame of :func:`_forward`): the mass
+    on the last two states (for an empty target the second is the padding's 0)."""
+    ends = (np.arange(ext_lengths.size) * last.shape[-1]) + ext_lengths
+    flat = last.reshape(-1)
+    return flat.take(ends + 1) + flat.take(ends)
+
+
+def log_likelihood(ext, ext_lengths, valid, parts):
+    """log p(y|x) of each sample by the probability route, and which of them to trust:
+    ``(log_p, trusted)``, or None when no sample can be trusted. ``parts`` are
+    :func:`lossbook.logits.softmax_parts` of the logits."""
+    _, _, e, rest = parts
+    _, t_len, k = e.shape
+    floor = value_floor(t_len, k)
+    if floor > _LARGEST_LOSS:
+        return None
+    forward = _forward(e / (1.0 + rest), ext, valid, reverse=False)
+    if forward is None:
+        return None
+    last, _, alive = forward
+    p = _likelihood(last, ext_lengths)
+    log_p = np.log(np.maximum(p, SMALLEST_LIKELIHOOD))
+    return log_p, alive & (p >= SMALLEST_LIKELIHOOD) & (log_p <= -floor)
+
+
+def grad(ext, ext_lengths, valid, blank, parts):
+    """Gradient (n, T, C) of each sample's loss by the probability route, and which samples
+    to trust: ``(grad, trusted)``, or None when no sample can be trusted. ``parts`` are
+    :func:`lossbook.logits.softmax_parts` of the logits."""
+    top, _, e, rest = parts
+    n, t_len, k = e.shape
+    s_max = ext.shape[1]
+    probs = e / (1.0 + rest)
+    # the reversed extended labels: state j of a reversed row is state S_i - 1 - j of the
+    # sample; past S_i the index wraps onto the sample's own padding (blanks)
+    reversal = (ext_lengths[:, None] - 1 - np.arange(s_max)) % s_max
+    reversal += np.arange(0, n * s_max, s_max)[:, None]
+    both = np.concatenate([ext, ext.take(reversal)])
+    forward = _forward(probs, both, None if valid is None else np.concatenate([valid, valid]),
+                       reverse=True, keep=True)
+    if forward is None:
+        return None
+    last, alpha, alive = forward
+    p = _likelihood(last, ext_lengths)
+    trusted = alive & (p >= SMALLEST_LIKELIHOOD) & (
+        np.minimum.reduce(probs, axis=(1, 2)) >= SMALLEST_PROBABILITY)
+    # beta_t(s), the probability of the frames after t given state s at t, is the sum over
+    # the predecessors of state S_i - 1 - s in the reversed row at step T - 1 - t (before
+    # its emission); at the last frame, 1 on the two states a path may end in
+    allowed = np.ones((3, n, s_max))
+    allowed[0] = skip_allowed(both[n:], np.ones((n, s_max), dtype=bool), blank)
+    backward = np.empty((t_len, n, s_max))
+    backward[0] = np.arange(s_max) < 2
+    terms = np.multiply(_windows(alpha)[:, :-1, n:], allowed[:, None])
+    np.add(terms[0], terms[1], out=backward[1:])
+    backward[1:] += terms[2]
+    beta = backward.take(reversal + (np.arange(t_len - 1, -1, -1) * (n * s_max))[:, None, None])
+    occupancy = np.multiply(alpha[:, :n, 2:], beta)
+    occupancy /= np.where(trusted, p, 1.0)[:, None]
+    posterior = class_posterior(occupancy.transpose(1, 0, 2),
+                                ext, np.ones(ext.shape, dtype=bool) if valid is None else valid,
+                                k)
+    return softmax_minus_posterior(top, e, rest, posterior), trusted
