@@ -3,41 +3,42 @@ and the pieces of the lattice that both routes share.
 
 The log-space programme of :mod:`lossbook.sequences` spends about eight numpy calls per
 frame on log-sum-exps. With probabilities a step is
-:math:`\alpha_t(s) = p_t(s)\,\alpha_{t-1}(s) + p_t(s)\,\alpha_{t-1}(s-1) + [\text{skip}]\,
-p_t(s)\,\alpha_{t-1}(s-2)`: three numpy calls (one product of the three predecessors with
-their weights, two sums), and nothing in it can cancel. The backward variables are the
-forward variables of the reversed problem (labels and frames reversed), computed in the
-same loop. A sample takes this route when its result can be trusted, decided for each
-sample on its own (never for a batch, so that a sample gets the same bits alone and in any
-batch); the others take the log-space route.
+:math:`\alpha_t(s) = p_t(s)\,(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)) + [\text{skip}]\,
+p_t(s)\,\alpha_{t-1}(s-2)`: four numpy calls on contiguous slices, and nothing in it can
+cancel. The backward variables are the forward variables of the reversed problem (labels
+and frames reversed), computed in the same loop. Whether a sample takes this route is
+decided from that sample alone (never from its batch, so that a sample gets the same bits
+alone and in any batch); the others take the log-space route.
 
-Why the result can be trusted (u = 2^-53, the unit roundoff):
+Why the result can be trusted (u = 2^-53, the unit roundoff; S extended states):
 
 * Rounding. Every quantity is a sum of products of non-negative numbers, so each
   operation adds at most u to the relative error of what it makes, whatever the
-  magnitudes. A softmax probability ``p = exp(z - max z) / sum`` is off by at most
-  ``(|z - max z| + 2 + (C - 1) + 1) u`` relative (the subtraction's rounding, scaled by the
-  exponential; exp's ulp; the sum of C terms, a loose bound for numpy's pairwise sum; the
-  division), and a step adds three more roundings (one product, two sums). Along the
-  alignments that carry ``P = p(y|x)`` the terms ``|z - max z|`` add up to at most
-  ``-log P + T log 3`` (at most three predecessors a frame), so ``P`` is off by a factor
-  ``1 + e`` with ``|e| <= u (-log P) + (C + 8) T u``, and ``-log P`` by ``|e|`` plus the
-  logarithm's rounding: a relative error of at most ``2u + (C + 8) T u / (-log P)``. The
-  value route keeps a sample only when ``-log P >= (C + 16) T / 32`` (:func:`value_floor`):
-  then it is within ``34 u``, about 4e-15. (A loss near 0, where the log-space route sums
-  the miss probability instead, never qualifies.)
+  magnitudes. A probability ``p = e / (1 + rest)`` (:func:`lossbook.logits.softmax_parts`,
+  ``e = exp(gap)``, ``gap = z - max z``) is off by at most ``u |gap|`` (the gap's rounding,
+  through the exponential) plus ``(C + 2) u`` (exp's ulp, at most C - 2 roundings in
+  ``rest`` whatever the order of the sum, the 1 and the division), and a step adds three
+  roundings. Along any alignment the ``|gap|`` add up to at most minus its log-probability,
+  and the alignments that carry ``P = p(y|x)`` have a log-probability of at least
+  ``log P - T log 3`` (at most three predecessors a frame); so ``P`` is off by a factor
+  ``1 + e`` with ``|e| <= u (-log P) + (C + 7) T u``, and ``-log P`` by ``|e|`` plus two
+  roundings: a relative error of at most ``3u + (C + 7) T u / (-log P)``. The value route
+  keeps a sample only when ``-log P >= (C + 16) T / 32`` (:func:`value_floor`): then it is
+  within ``35 u``, about 4e-15. (A loss near 0, where the log-space route sums the miss
+  probability instead, never qualifies.)
 * Underflow. A product or exponential that falls below the normal range is off by at
   most ``2^-1075`` in absolute terms, and an error at (t, s) reaches ``P`` multiplied by
-  the probability of the frames after t given s, at most 1. With at most ``6 T S`` such
-  operations (S extended states), ``P >= 2^-900`` bounds their relative effect on ``P``
-  by ``6 T S 2^-175``: negligible. A sample with a smaller ``P`` (a loss above 623.8)
-  takes the log route.
-* Gradient. The occupancy ``alpha_t(s) beta_t(s) / P`` of a state is a ratio of such sums:
-  relative error at most ``2 (C + 8) T u`` plus ``2u`` times the log-probabilities along the
-  alignments, within what the log route is held to (1e-14 times the spread of the
-  log-probabilities, at least ``1 + T log C``). Underflow adds at most ``6 T S 2^-175`` to
-  an occupancy, negligible against the softmax probabilities it is compared with once every
-  probability of the sample is at least ``2^-100``, which the gradient route requires.
+  the probability of the frames after t given s, at most 1. With at most ``4 T S`` such
+  operations, ``P >= 2^-900`` bounds their relative effect on ``P`` by ``4 T S 2^-175``:
+  negligible. A sample with a smaller ``P`` (a loss above 623.8) takes the log route.
+* Gradient. The occupancy ``alpha_t(s) beta_t(s) / P`` of a state is off by at most
+  ``2 (C + 7) T u`` relative, plus ``2u`` times the log-probabilities along the alignments.
+  The log route's gradient is held to 1e-14 of each entry's scale times the spread of the
+  log-probabilities, ``1 + sum_t max_c |log p_t(c)|``, at least ``1 + T log C``: the route
+  is taken only when ``2 (C + 7) T u`` is at most half of ``1e-14 (1 + T log C)``
+  (:func:`grad_in_tolerance`), and the second part is within it. Underflow adds at most
+  ``4 T S 2^-175`` to an occupancy: negligible against the probabilities it is compared
+  with once each probability of the sample is at least ``2^-100``, which this route requires.
 """
 
 import functools
@@ -57,7 +58,7 @@ SMALLEST_PROBABILITY = 2.0 ** -100
 _CHUNK = 16
 
 
-def _windows(v):
+def neighbours(v):
     """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a C-contiguous array whose last
     axis is padded by 2: three neighbours, no copy (only read: its entries overlap).
     np.ndarray on v's buffer, a fraction of the cost of as_strided."""
@@ -115,8 +116,14 @@ def softmax_minus_posterior(top, e, rest, posterior):
     return (e * complement_sums(posterior) - posterior * others) / (1.0 + rest)
 
 
+def grad_in_tolerance(t_len, k):
+    """Whether the gradient route's rounding error stays within half the tolerance of the
+    log route, ``1e-14 (1 + T log C)`` (see the module docstring)."""
+    return 2 * (k + 7) * t_len * 2.0 ** -53 <= 0.5e-14 * (1 + t_len * math.log(k))
+
+
 def value_floor(t_len, k):
-    """The smallest -log p(y|x) whose relative error the value route bounds by 34 u."""
+    """The smallest -log p(y|x) whose relative error the value route bounds by 35 u."""
     return (k + 16) * t_len / 32
 
 
@@ -136,73 +143,73 @@ def _frame_starts(n, t_len, k, reverse):
     return starts
 
 
-def _forward(probs, ext, valid, reverse, keep=False):
-    """Forward variables at the last frame, shape (rows, S + 2), each row padded by two zeros
-    in front; if ``keep``, at every frame, shape (T, rows, S + 2) (else None); and which
-    samples are still worth this route.
+def _forward(probs, ext, valid, reverse):
+    """Forward variables of every frame, shape (T, rows, S + 2), each row padded by two zeros
+    in front; which samples are still worth this route; and where the skip onto each state
+    is allowed, (rows, S + 2) as alpha's rows. None if no sample is worth the route.
 
     The rows are the n samples, then, if ``reverse``, the same samples with labels and
     frames reversed: their forward variables are the backward ones. ``valid`` is None
-    when no sample is padded. Returns None when no sample is worth it.
+    when no sample is padded.
     """
     n, t_len, k = probs.shape
     rows, s_max = ext.shape
-    flat = probs.reshape(-1)
-    # The skip s - 2 -> s is allowed onto a label that differs from the one two back: on a
-    # blank (even s) both are blanks. On padding the probabilities below are 0 instead.
-    skip = np.zeros((rows, s_max))
-    np.not_equal(ext[:, 2:], ext[:, :-2], out=skip[:, 2:])
+    width = rows * (s_max + 2)
+    # Frame t is one line alpha[t] of the rows side by side, each after two zeros: the
+    # predecessors s - 2, s - 1, s of every state are three contiguous slices of line t - 1
+    # (numpy is slow on strided ones), and a probability of 0 on the zeros keeps them 0.
+    padded = np.zeros((rows, s_max + 2), dtype=np.intp)
+    padded[:, 2:] = ext
+    real = np.zeros((rows, s_max + 2))
+    real[:, 2:] = 1.0 if valid is None else valid
+    # The skip s - 2 -> s is allowed onto a label that differs from the one two back (on a
+    # blank, even s, both are blanks; at s = 1 the one two back is a zero).
+    skip = np.zeros((rows, s_max + 2))
+    np.not_equal(padded[:, 2:], padded[:, :-2], out=skip[:, 2:])
+    skip *= real
     starts = _frame_starts(n, t_len, k, reverse)
-    # two frames, each padded by two zeros in front, used in turn: the predecessors s - 2,
-    # s - 1, s of every state are slices made once
-    frames = np.zeros((2, rows, s_max + 2))
-    source, target = [(f, f[:, :-2], f[:, 1:-1], f[:, 2:]) for f in frames]
-    kept = np.zeros((t_len, rows, s_max + 2)) if keep else None
-    skipped = np.empty((rows, s_max))
+    alpha = np.zeros((t_len, width))
+    two_back, one_back, same = alpha[:, :-2], alpha[:, 1:-1], alpha[:, 2:]
+    skipped = np.empty(width - 2)
     alive = np.ones(n, dtype=bool)
+    flat = probs.reshape(-1)
     for start in range(0, t_len, _CHUNK):
         stop = min(start + _CHUNK, t_len)
-        emit = flat.take(starts[start:stop] + ext)
-        if valid is not None:
-            emit *= valid
-        emit_skip = np.multiply(emit, skip)
+        emit = flat.take(starts[start:stop] + padded)
+        emit *= real
         if start == 0:  # a path starts in the first blank or the first label
-            source[3][:, :2] = emit[0, :, :2]
-            if keep:
-                kept[0] = source[0]
+            alpha[0].reshape(rows, s_max + 2)[:, 2:4] = emit[0, :, 2:4]
+        emit_skip = np.multiply(emit, skip).reshape(-1, width)[:, 2:]
+        emit = emit.reshape(-1, width)[:, 2:]
         first = max(start, 1)
-        for p, p_skip, store in zip(emit[first - start:], emit_skip[first - start:],
-                                    kept[first:stop] if keep else range(first, stop),
-                                    strict=True):
-            _, two_back, one_back, before = source
-            current = target[3]
+        for before_2, before_1, before, current, p, p_skip in zip(
+                two_back[first - 1:stop - 1], one_back[first - 1:stop - 1],
+                same[first - 1:stop - 1], same[first:stop], emit[first - start:],
+                emit_skip[first - start:], strict=True):
             # alpha_t = p_t (alpha_{t-1}(s) + alpha_{t-1}(s - 1)) + p_t skip alpha_{t-1}(s - 2),
             # in this order for every sample and batch: the same bits
-            np.add(one_back, before, out=current)
+            np.add(before_1, before, out=current)
             np.multiply(current, p, out=current)
-            np.multiply(two_back, p_skip, out=skipped)
+            np.multiply(before_2, p_skip, out=skipped)
             np.add(current, skipped, out=current)
-            if keep:
-                np.copyto(store, target[0])
-            source, target = target, source
         if stop < t_len:
             # The mass still in the lattice of each sample, m, bounds its p(y|x); a sample
             # whose m has fallen faster than to SMALLEST_LIKELIHOOD at the end, m <
             # SMALLEST_LIKELIHOOD^(t / T), is left to the log route (a choice of route
             # made from the sample alone), and once no sample is left the loop stops.
-            mass = np.add.reduce(source[0][:n], axis=-1)
+            mass = np.add.reduce(alpha[stop - 1, :n * (s_max + 2)].reshape(n, -1), axis=-1)
             alive &= mass >= SMALLEST_LIKELIHOOD ** (stop / t_len)
             if not np.logical_or.reduce(alive):
                 return None
-    return source[0], kept, alive
+    return alpha.reshape(t_len, rows, s_max + 2), alive, skip
 
 
-def _likelihood(last, ext_lengths):
-    """p(y|x) of the first n rows of ``last`` (the last frame of :func:`_forward`): the mass
-    on the last two states (for an empty target the second is the padding's 0)."""
-    ends = (np.arange(ext_lengths.size) * last.shape[-1]) + ext_lengths
-    flat = last.reshape(-1)
-    return flat.take(ends + 1) + flat.take(ends)
+def _likelihood(alpha, ext_lengths):
+    """p(y|x) of the first n rows of ``alpha`` (as :func:`_forward` returns it): the mass on
+    the last two states at the last frame (for an empty target the second is a zero)."""
+    ends = (np.arange(ext_lengths.size) * alpha.shape[-1]) + ext_lengths
+    last = alpha[-1].reshape(-1)
+    return last.take(ends + 1) + last.take(ends)
 
 
 def log_likelihood(ext, ext_lengths, valid, parts):
@@ -217,18 +224,20 @@ def log_likelihood(ext, ext_lengths, valid, parts):
     forward = _forward(e / (1.0 + rest), ext, valid, reverse=False)
     if forward is None:
         return None
-    last, _, alive = forward
-    p = _likelihood(last, ext_lengths)
+    alpha, alive, _ = forward
+    p = _likelihood(alpha, ext_lengths)
     log_p = np.log(np.maximum(p, SMALLEST_LIKELIHOOD))
     return log_p, alive & (p >= SMALLEST_LIKELIHOOD) & (log_p <= -floor)
 
 
-def grad(ext, ext_lengths, valid, blank, parts):
+def grad(ext, ext_lengths, valid, parts):
     """Gradient (n, T, C) of each sample's loss by the probability route, and which samples
     to trust: ``(grad, trusted)``, or None when no sample can be trusted. ``parts`` are
     :func:`lossbook.logits.softmax_parts` of the logits."""
     top, _, e, rest = parts
     n, t_len, k = e.shape
+    if not grad_in_tolerance(t_len, k):
+        return None
     s_max = ext.shape[1]
     probs = e / (1.0 + rest)
     # the reversed extended labels: state j of a reversed row is state S_i - 1 - j of the
@@ -237,23 +246,21 @@ def grad(ext, ext_lengths, valid, blank, parts):
     reversal += np.arange(0, n * s_max, s_max)[:, None]
     both = np.concatenate([ext, ext.take(reversal)])
     forward = _forward(probs, both, None if valid is None else np.concatenate([valid, valid]),
-                       reverse=True, keep=True)
+                       reverse=True)
     if forward is None:
         return None
-    last, alpha, alive = forward
-    p = _likelihood(last, ext_lengths)
+    alpha, alive, skip = forward
+    p = _likelihood(alpha, ext_lengths)
     trusted = alive & (p >= SMALLEST_LIKELIHOOD) & (
         np.minimum.reduce(probs, axis=(1, 2)) >= SMALLEST_PROBABILITY)
     # beta_t(s), the probability of the frames after t given state s at t, is the sum over
     # the predecessors of state S_i - 1 - s in the reversed row at step T - 1 - t (before
     # its emission); at the last frame, 1 on the two states a path may end in
-    allowed = np.ones((3, n, s_max))
-    allowed[0] = skip_allowed(both[n:], np.ones((n, s_max), dtype=bool), blank)
     backward = np.empty((t_len, n, s_max))
     backward[0] = np.arange(s_max) < 2
-    terms = np.multiply(_windows(alpha)[:, :-1, n:], allowed[:, None])
-    np.add(terms[0], terms[1], out=backward[1:])
-    backward[1:] += terms[2]
+    two_back, one_back, same = neighbours(alpha)[:, :-1, n:]
+    np.add(one_back, same, out=backward[1:])
+    backward[1:] += two_back * skip[n:, 2:]
     beta = backward.take(reversal + (np.arange(t_len - 1, -1, -1) * (n * s_max))[:, None, None])
     occupancy = np.multiply(alpha[:, :n, 2:], beta)
     occupancy /= np.where(trusted, p, 1.0)[:, None]

@@ -4,8 +4,10 @@ r"""Sequence losses: connectionist temporal classification (CTC).
 logits by summing over every frame-level alignment that collapses to the
 labels (Graves et al., 2006). The sum is computed by the forward--backward
 recursion over the "extended" label sequence (a blank before, between and
-after the labels), in log space, vectorised over the batch and the extended
-label positions; only time is a Python loop.
+after the labels), vectorised over the batch and the extended label positions;
+only time is a Python loop. A sample whose result the probability-domain
+recursion of :mod:`lossbook._ctc_programme` can vouch for takes that route (a
+few numpy calls a frame); the others take the log-space one below.
 """
 
 import numbers
@@ -15,7 +17,13 @@ import numpy as np
 import sympy as sp
 
 from . import _ctc_programme as programme
-from ._ctc_programme import class_posterior, extended_labels, skip_allowed, softmax_minus_posterior
+from ._ctc_programme import (
+    class_posterior,
+    extended_labels,
+    neighbours,
+    skip_allowed,
+    softmax_minus_posterior,
+)
 from ._registry import Argument, register_loss
 from ._validation import as_float_array
 from .logits import softmax_parts
@@ -156,14 +164,6 @@ def _logsumexp3(a, b, c, out=None):
     return np.add(top, np.log1p(others), out=out)
 
 
-def _windows(v):
-    """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a fresh C-contiguous array
-    whose last axis is padded by 2: three neighbours, no copy (only read: its entries
-    overlap). np.ndarray on v's buffer, a fraction of the cost of as_strided."""
-    *lead, length = v.shape
-    return np.ndarray((3, *lead, length - 2), np.float64, v, 0, v.strides[-1:] + v.strides)
-
-
 class _Lattice:
     """The CTC lattice of a batch: extended labels, forward and backward log-variables."""
 
@@ -195,9 +195,9 @@ class _Lattice:
             allowed[0, :, 0] = self.skip
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., 2:] = self.emit
-            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            emit_terms = np.where(allowed, neighbours(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded[:, 0, 2:4] = 0.0  # alpha_0 = emit_0 on the first blank and label
-            lse_terms = _windows(padded).transpose(2, 0, 1, 3)
+            lse_terms = neighbours(padded).transpose(2, 0, 1, 3)
             lse_rows = padded[..., 2:].swapaxes(0, 1)
             for t in range(1, t_len):
                 _logsumexp_sorted(np.add(lse_terms[t - 1], emit_terms[t - 1], order="C"),
@@ -313,10 +313,10 @@ class _Lattice:
             allowed[2, :, 0] = skip_from
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., :-2] = self.emit
-            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            emit_terms = np.where(allowed, neighbours(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded = np.full((n, t_len, s_max + 2), -np.inf)
             padded[..., :-2] = beta
-            beta_terms = _windows(padded).transpose(2, 0, 1, 3)
+            beta_terms = neighbours(padded).transpose(2, 0, 1, 3)
             beta_rows = padded[..., :-2].swapaxes(0, 1)
             for t in range(t_len - 2, -1, -1):
                 _logsumexp_sorted(np.add(beta_terms[t + 1], emit_terms[t + 1], order="C"),
@@ -375,7 +375,7 @@ def _ctc_grad(y_true, logits, *, blank=0):
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
     _, ext_lengths, ext, valid = extended_labels(sequences, blank)
     parts = softmax_parts(z)
-    fast = programme.grad(ext, ext_lengths, _unpadded(valid), blank, parts)
+    fast = programme.grad(ext, ext_lengths, _unpadded(valid), parts)
     if fast is None:
         return _Lattice(sequences, z, parts, blank).grad()
     grad, trusted = fast
@@ -496,8 +496,10 @@ def ctc_loss(y_true, logits, *, blank=0):
     reduction="sum")`` is the gradient of the summed loss (``"mean"``: of the
     mean above), shape ``(n, T, C)``: per frame, the softmax minus the posterior
     probability of each class given that the path collapses to the target.
-    Forward and backward variables are kept in log space (vectorised over the
-    batch and the extended label positions, a loop over time only). Where
+    Forward and backward variables are vectorised over the batch and the
+    extended label positions (a loop over time only); they are plain
+    probabilities where that provably keeps the accuracy below (a likelihood
+    not too close to 1 nor below :math:`2^{-900}`), and logarithms elsewhere. Where
     :math:`p(y \mid x)` is near 1 the loss is tiny and a log-space sum would
     cancel, so there it is :math:`-\operatorname{log1p}(-q)` with
     :math:`q = 1 - p(y \mid x)` summed directly: the probability mass of the
