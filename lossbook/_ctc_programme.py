@@ -97,13 +97,18 @@ def class_posterior(occupancy, ext, valid, k):
     """Sum the occupancy (n, T, S) of the extended states of each class, per frame: (n, T, C).
 
     bincount adds in the order given, as np.add.at does, and far faster: bin (sample,
-    class, frame) of every valid (sample, state, frame).
+    class, frame) of every valid (sample, state, frame); ``valid`` None means all are (the
+    same bins in the same order, without the masks' copies).
     """
-    n, t_len, _ = occupancy.shape
-    flat = (np.arange(n)[:, None] * k + ext)[valid]
+    n, t_len, s_max = occupancy.shape
+    flat = np.arange(n)[:, None] * k + ext
+    by_state = occupancy.transpose(0, 2, 1)
+    if valid is None:
+        flat, weights = flat.reshape(-1), by_state.reshape(n * s_max, t_len)
+    else:
+        flat, weights = flat[valid], by_state[valid]
     bins = (flat[:, None] * t_len + np.arange(t_len)).ravel()
-    posterior = np.bincount(bins, weights=occupancy.transpose(0, 2, 1)[valid].ravel(),
-                            minlength=n * k * t_len)
+    posterior = np.bincount(bins, weights=weights.ravel(), minlength=n * k * t_len)
     return posterior.reshape(n, k, t_len).transpose(0, 2, 1)
 
 
@@ -125,6 +130,16 @@ def grad_in_tolerance(t_len, k):
 def value_floor(t_len, k):
     """The smallest -log p(y|x) whose relative error the value route bounds by 35 u."""
     return (k + 16) * t_len / 32
+
+
+@functools.lru_cache(maxsize=64)
+def _states(rows, s_max):
+    """1 on the states of ``rows`` unpadded lines of :func:`_forward`, 0 on the two zeros
+    in front of each (read-only)."""
+    real = np.zeros((rows, s_max + 2))
+    real[:, 2:] = 1.0
+    real.setflags(write=False)
+    return real
 
 
 @functools.lru_cache(maxsize=64)
@@ -160,13 +175,16 @@ def _forward(probs, ext, valid, reverse):
     # (numpy is slow on strided ones), and a probability of 0 on the zeros keeps them 0.
     padded = np.zeros((rows, s_max + 2), dtype=np.intp)
     padded[:, 2:] = ext
-    real = np.zeros((rows, s_max + 2))
-    real[:, 2:] = 1.0 if valid is None else valid
     # The skip s - 2 -> s is allowed onto a label that differs from the one two back (on a
     # blank, even s, both are blanks; at s = 1 the one two back is a zero).
     skip = np.zeros((rows, s_max + 2))
     np.not_equal(padded[:, 2:], padded[:, :-2], out=skip[:, 2:])
-    skip *= real
+    if valid is None:
+        real = _states(rows, s_max)
+    else:
+        real = np.zeros((rows, s_max + 2))
+        real[:, 2:] = valid
+        skip *= real
     starts = _frame_starts(n, t_len, k, reverse)
     alpha = np.zeros((t_len, width))
     two_back, one_back, same = alpha[:, :-2], alpha[:, 1:-1], alpha[:, 2:]
@@ -204,9 +222,12 @@ def _forward(probs, ext, valid, reverse):
     return alpha.reshape(t_len, rows, s_max + 2), alive, skip
 
 
-def _likelihood(alpha, ext_lengths):
+def _likelihood(alpha, ext_lengths, padded):
     """p(y|x) of the first n rows of ``alpha`` (as :func:`_forward` returns it): the mass on
     the last two states at the last frame (for an empty target the second is a zero)."""
+    if not padded:  # every row ends at the last column
+        last = alpha[-1, :ext_lengths.size]
+        return last[:, -1] + last[:, -2]
     ends = (np.arange(ext_lengths.size) * alpha.shape[-1]) + ext_lengths
     last = alpha[-1].reshape(-1)
     return last.take(ends + 1) + last.take(ends)
@@ -225,7 +246,7 @@ def log_likelihood(ext, ext_lengths, valid, parts):
     if forward is None:
         return None
     alpha, alive, _ = forward
-    p = _likelihood(alpha, ext_lengths)
+    p = _likelihood(alpha, ext_lengths, valid is not None)
     log_p = np.log(np.maximum(p, SMALLEST_LIKELIHOOD))
     return log_p, alive & (p >= SMALLEST_LIKELIHOOD) & (log_p <= -floor)
 
@@ -250,7 +271,7 @@ def grad(ext, ext_lengths, valid, parts):
     if forward is None:
         return None
     alpha, alive, skip = forward
-    p = _likelihood(alpha, ext_lengths)
+    p = _likelihood(alpha, ext_lengths, valid is not None)
     trusted = alive & (p >= SMALLEST_LIKELIHOOD) & (
         np.minimum.reduce(probs, axis=(1, 2)) >= SMALLEST_PROBABILITY)
     # beta_t(s), the probability of the frames after t given state s at t, is the sum over
@@ -264,7 +285,5 @@ def grad(ext, ext_lengths, valid, parts):
     beta = backward.take(reversal + (np.arange(t_len - 1, -1, -1) * (n * s_max))[:, None, None])
     occupancy = np.multiply(alpha[:, :n, 2:], beta)
     occupancy /= np.where(trusted, p, 1.0)[:, None]
-    posterior = class_posterior(occupancy.transpose(1, 0, 2),
-                                ext, np.ones(ext.shape, dtype=bool) if valid is None else valid,
-                                k)
+    posterior = class_posterior(occupancy.transpose(1, 0, 2), ext, valid, k)
     return softmax_minus_posterior(top, e, rest, posterior), trusted
