@@ -144,30 +144,34 @@ def _states(rows, s_max):
 
 @functools.lru_cache(maxsize=64)
 def _frame_starts(n, t_len, k, reverse):
-    """``starts[t, i, 0]``: the flat index (into probabilities of shape (n, T, C)) of the
-    frame that row i reads at step t: ``(i T + t) C`` for the n samples, and, if ``reverse``,
-    ``(i T + T - 1 - t) C`` for n more rows, the samples with their frames reversed."""
+    """``frames[t, i, 0]``, the flat index (into frames of shape (n, T)) of the frame that
+    row i reads at step t: ``i T + t`` for the n samples, and, if ``reverse``,
+    ``i T + T - 1 - t`` for n more rows, the samples with their frames reversed; and
+    ``starts = k frames``, where that frame starts in logits of shape (n, T, k)."""
     steps = np.arange(t_len)[:, None]
-    starts = np.arange(0, n * t_len, t_len)[None, :]
+    frames = np.arange(0, n * t_len, t_len)[None, :]
     if reverse:
-        starts = np.concatenate([starts + steps, starts + (t_len - 1 - steps)], axis=1)
+        frames = np.concatenate([frames + steps, frames + (t_len - 1 - steps)], axis=1)
     else:
-        starts = starts + steps
-    starts = (starts * k)[:, :, None]
+        frames = frames + steps
+    frames = frames[:, :, None]
+    starts = frames * k
+    frames.setflags(write=False)
     starts.setflags(write=False)
-    return starts
+    return frames, starts
 
 
-def _forward(probs, ext, valid, reverse):
+def _forward(e, total, ext, valid, reverse):
     """Forward variables of every frame, shape (T, rows, S + 2), each row padded by two zeros
     in front; which samples are still worth this route; and where the skip onto each state
     is allowed, (rows, S + 2) as alpha's rows. None if no sample is worth the route.
 
-    The rows are the n samples, then, if ``reverse``, the same samples with labels and
-    frames reversed: their forward variables are the backward ones. ``valid`` is None
-    when no sample is padded.
+    The probability of class c at frame t is ``e[..., t, c] / total[..., t, 0]``. The rows
+    are the n samples, then, if ``reverse``, the same samples with labels and frames
+    reversed: their forward variables are the backward ones. ``valid`` is None when no
+    sample is padded.
     """
-    n, t_len, k = probs.shape
+    n, t_len, k = e.shape
     rows, s_max = ext.shape
     width = rows * (s_max + 2)
     # Frame t is one line alpha[t] of the rows side by side, each after two zeros: the
@@ -185,15 +189,18 @@ def _forward(probs, ext, valid, reverse):
         real = np.zeros((rows, s_max + 2))
         real[:, 2:] = valid
         skip *= real
-    starts = _frame_starts(n, t_len, k, reverse)
+    frames, starts = _frame_starts(n, t_len, k, reverse)
     alpha = np.zeros((t_len, width))
     two_back, one_back, same = alpha[:, :-2], alpha[:, 1:-1], alpha[:, 2:]
     skipped = np.empty(width - 2)
     alive = np.ones(n, dtype=bool)
-    flat = probs.reshape(-1)
+    flat, totals = e.reshape(-1), total.reshape(-1)
     for start in range(0, t_len, _CHUNK):
         stop = min(start + _CHUNK, t_len)
+        # the probabilities e / (1 + rest) of the chunk's frames only: a sample left to
+        # the log route after a chunk costs no more
         emit = flat.take(starts[start:stop] + padded)
+        emit /= totals.take(frames[start:stop])
         emit *= real
         if start == 0:  # a path starts in the first blank or the first label
             alpha[0].reshape(rows, s_max + 2)[:, 2:4] = emit[0, :, 2:4]
@@ -242,7 +249,7 @@ def log_likelihood(ext, ext_lengths, valid, parts):
     floor = value_floor(t_len, k)
     if floor > _LARGEST_LOSS:
         return None
-    forward = _forward(e / (1.0 + rest), ext, valid, reverse=False)
+    forward = _forward(e, 1.0 + rest, ext, valid, reverse=False)
     if forward is None:
         return None
     alpha, alive, _ = forward
@@ -260,20 +267,20 @@ def grad(ext, ext_lengths, valid, parts):
     if not grad_in_tolerance(t_len, k):
         return None
     s_max = ext.shape[1]
-    probs = e / (1.0 + rest)
+    total = 1.0 + rest
     # the reversed extended labels: state j of a reversed row is state S_i - 1 - j of the
     # sample; past S_i the index wraps onto the sample's own padding (blanks)
     reversal = (ext_lengths[:, None] - 1 - np.arange(s_max)) % s_max
     reversal += np.arange(0, n * s_max, s_max)[:, None]
     both = np.concatenate([ext, ext.take(reversal)])
-    forward = _forward(probs, both, None if valid is None else np.concatenate([valid, valid]),
-                       reverse=True)
+    both_valid = None if valid is None else np.concatenate([valid, valid])
+    forward = _forward(e, total, both, both_valid, reverse=True)
     if forward is None:
         return None
     alpha, alive, skip = forward
     p = _likelihood(alpha, ext_lengths, valid is not None)
     trusted = alive & (p >= SMALLEST_LIKELIHOOD) & (
-        np.minimum.reduce(probs, axis=(1, 2)) >= SMALLEST_PROBABILITY)
+        np.minimum.reduce(e, axis=(1, 2)) >= k * SMALLEST_PROBABILITY)  # 1 + rest <= C
     # beta_t(s), the probability of the frames after t given state s at t, is the sum over
     # the predecessors of state S_i - 1 - s in the reversed row at step T - 1 - t (before
     # its emission); at the last frame, 1 on the two states a path may end in
