@@ -4,8 +4,10 @@ r"""Sequence losses: connectionist temporal classification (CTC).
 logits by summing over every frame-level alignment that collapses to the
 labels (Graves et al., 2006). The sum is computed by the forward--backward
 recursion over the "extended" label sequence (a blank before, between and
-after the labels), in log space, vectorised over the batch and the extended
-label positions; only time is a Python loop.
+after the labels), vectorised over the batch and the extended label positions;
+only time is a Python loop. A sample whose result the probability-domain
+recursion of :mod:`lossbook._ctc_programme` can vouch for takes that route (a
+few numpy calls a frame); the others take the log-space one below.
 """
 
 import numbers
@@ -14,9 +16,17 @@ import operator
 import numpy as np
 import sympy as sp
 
+from . import _ctc_programme as programme
+from ._ctc_programme import (
+    class_posterior,
+    extended_labels,
+    neighbours,
+    skip_allowed,
+    softmax_minus_posterior,
+)
 from ._registry import Argument, register_loss
 from ._validation import as_float_array
-from .logits import complement_sums, softmax_parts
+from .logits import softmax_parts
 
 __all__ = ["ctc_loss", "ctc_collapse", "ctc_logit_symbols"]
 
@@ -31,19 +41,28 @@ _LOGITS = sp.Symbol("z")
 # --------------------------------------------------------------------------
 
 
+def _all_labels(y_true, k, blank):
+    """Whether every entry of the integer array ``y_true`` is a label: in [0, k), not the
+    blank. A few entries are checked as Python ints, cheaper than three numpy passes."""
+    if y_true.size <= 64:
+        values = y_true.ravel().tolist()
+        return not values or (min(values) >= 0 and max(values) < k and blank not in values)
+    return not np.count_nonzero((y_true < 0) | (y_true >= k) | (y_true == blank))
+
+
 def _as_label_sequences(y_true, n, k, blank):
-    """A list of n integer arrays (labels in [0, k), never the blank)."""
+    """n integer label sequences (labels in [0, k), never the blank): a list of arrays, or
+    an (n, L) intp array when ``y_true`` is an integer array of that shape."""
     if isinstance(y_true, np.ndarray) and y_true.dtype != object:
         if y_true.ndim != 2:
             raise ValueError(
                 "y_true must be a sequence of label sequences (one per sample) or an "
                 f"(n, L) array of labels; got an array of shape {y_true.shape}"
             )
-        if (np.issubdtype(y_true.dtype, np.integer) and y_true.shape[0] == n
-                and not np.count_nonzero((y_true < 0) | (y_true >= k) | (y_true == blank))):
+        if y_true.dtype.kind in "iu" and y_true.shape[0] == n and _all_labels(y_true, k, blank):
             # the common case, checked at once; any bad label takes the loop below, which
             # names the first offending row
-            return list(y_true.astype(np.intp))
+            return y_true.astype(np.intp)
         rows = list(y_true)
     else:
         try:
@@ -145,34 +164,16 @@ def _logsumexp3(a, b, c, out=None):
     return np.add(top, np.log1p(others), out=out)
 
 
-def _windows(v):
-    """The view w[k, ..., s] = v[..., s + k] (k = 0, 1, 2) of a fresh C-contiguous array
-    whose last axis is padded by 2: three neighbours, no copy (only read: its entries
-    overlap). np.ndarray on v's buffer, a fraction of the cost of as_strided."""
-    *lead, length = v.shape
-    return np.ndarray((3, *lead, length - 2), np.float64, v, 0, v.strides[-1:] + v.strides)
-
-
 class _Lattice:
     """The CTC lattice of a batch: extended labels, forward and backward log-variables."""
 
-    def __init__(self, sequences, z, blank):
+    def __init__(self, sequences, z, parts, blank):
         n, t_len, _ = z.shape
-        self.lengths = np.array([len(seq) for seq in sequences], dtype=np.intp)
-        self.ext_lengths = 2 * self.lengths + 1
-        s_max = int(self.ext_lengths.max())
-        ext = np.full((n, s_max), blank, dtype=np.intp)
-        for i, seq in enumerate(sequences):
-            ext[i, 1 : 2 * len(seq) : 2] = seq
+        self.lengths, self.ext_lengths, ext, self.valid = extended_labels(sequences, blank)
         self.ext = ext
-        positions = np.arange(s_max)
-        self.valid = positions[None, :] < self.ext_lengths[:, None]
-        # A skip s-2 -> s is allowed onto a label that differs from the label two back.
-        skip = np.zeros((n, s_max), dtype=bool)
-        skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-        self.skip = skip & self.valid
+        self.skip = skip_allowed(ext, self.valid, blank)
 
-        self.top, top_value, self.e, self.rest = softmax_parts(z)
+        self.top, top_value, self.e, self.rest = parts
         log_probs = (z - top_value) - np.log1p(self.rest)
         emit = log_probs[np.arange(n)[:, None, None], np.arange(t_len)[None, :, None],
                          ext[:, None, :]]
@@ -194,9 +195,9 @@ class _Lattice:
             allowed[0, :, 0] = self.skip
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., 2:] = self.emit
-            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            emit_terms = np.where(allowed, neighbours(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded[:, 0, 2:4] = 0.0  # alpha_0 = emit_0 on the first blank and label
-            lse_terms = _windows(padded).transpose(2, 0, 1, 3)
+            lse_terms = neighbours(padded).transpose(2, 0, 1, 3)
             lse_rows = padded[..., 2:].swapaxes(0, 1)
             for t in range(1, t_len):
                 _logsumexp_sorted(np.add(lse_terms[t - 1], emit_terms[t - 1], order="C"),
@@ -312,10 +313,10 @@ class _Lattice:
             allowed[2, :, 0] = skip_from
             emit_padded = np.full((n, t_len, s_max + 2), -np.inf)
             emit_padded[..., :-2] = self.emit
-            emit_terms = np.where(allowed, _windows(emit_padded), -np.inf).transpose(2, 0, 1, 3)
+            emit_terms = np.where(allowed, neighbours(emit_padded), -np.inf).transpose(2, 0, 1, 3)
             padded = np.full((n, t_len, s_max + 2), -np.inf)
             padded[..., :-2] = beta
-            beta_terms = _windows(padded).transpose(2, 0, 1, 3)
+            beta_terms = neighbours(padded).transpose(2, 0, 1, 3)
             beta_rows = padded[..., :-2].swapaxes(0, 1)
             for t in range(t_len - 2, -1, -1):
                 _logsumexp_sorted(np.add(beta_terms[t + 1], emit_terms[t + 1], order="C"),
@@ -333,29 +334,21 @@ class _Lattice:
     def grad(self):
         """Gradient of each sample's loss with respect to its logits, shape (n, T, C)."""
         beta = self.backward()
-        n, t_len, s_max = self.emit.shape
         k = self.e.shape[-1]
         feasible = np.isfinite(self.log_likelihood)
         ll = np.where(feasible, self.log_likelihood, 0.0)
         with np.errstate(invalid="ignore", under="ignore"):
             occupancy = np.exp(self.alpha + beta - ll[:, None, None])
         occupancy = np.where(self.valid[:, None, :], occupancy, 0.0)
-        # Sum the occupancy of the extended positions of each class, per frame.
-        # bincount adds in the order given, as np.add.at does, and far faster: bin
-        # (sample, class, frame) of every valid (sample, position, frame)
-        flat = (np.arange(n)[:, None] * k + self.ext)[self.valid]
-        bins = (flat[:, None] * t_len + np.arange(t_len)).ravel()
-        posterior = np.bincount(bins, weights=occupancy.transpose(0, 2, 1)[self.valid].ravel(),
-                                minlength=n * k * t_len)
-        posterior = posterior.reshape(n, k, t_len).transpose(0, 2, 1)
-        # softmax - posterior as in cross_entropy (the posterior sums to 1 over the
-        # classes): (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each
-        # complement summed directly, so a frame whose softmax and posterior are both
-        # near 1 for one class keeps the small difference.
-        others = np.where(self.top, self.rest, (1.0 + self.rest) - self.e)
-        grad = (self.e * complement_sums(posterior) - posterior * others) / (1.0 + self.rest)
+        posterior = class_posterior(occupancy, self.ext, self.valid, k)
+        grad = softmax_minus_posterior(self.top, self.e, self.rest, posterior)
         # An infeasible target has loss +inf for every logit: no derivative (as PyTorch, NaN).
         return np.where(feasible[:, None, None], grad, np.nan)
+
+
+def _unpadded(valid):
+    """``valid``, or None when every sample has the same number of states (no padding)."""
+    return None if valid.shape[0] == 1 or np.logical_and.reduce(valid, axis=None) else valid
 
 
 def _ctc_mean_weights(y_true, logits, *, blank=0):
@@ -365,7 +358,8 @@ def _ctc_mean_weights(y_true, logits, *, blank=0):
     inputs, so it only counts the labels of each sequence.
     """
     if isinstance(y_true, np.ndarray) and y_true.dtype != object:  # (n, L): L labels each
-        lengths = np.full(y_true.shape[0], float(y_true.shape[1]))
+        # one weight for all (the operations of the general case on equal lengths)
+        return 1.0 / (max(float(y_true.shape[1]), 1.0) * y_true.shape[0])
     else:
         lengths = np.array([len(seq) for seq in y_true], dtype=np.float64)
     return 1.0 / (np.maximum(lengths, 1.0) * lengths.size)
@@ -379,7 +373,21 @@ def _ctc_grad(y_true, logits, *, blank=0):
     the alignments that collapse to the target.
     """
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
-    return _Lattice(sequences, z, blank).grad()
+    _, ext_lengths, ext, valid = extended_labels(sequences, blank)
+    parts = softmax_parts(z)
+    fast = programme.grad(ext, ext_lengths, _unpadded(valid), parts)
+    if fast is None:
+        return _Lattice(sequences, z, parts, blank).grad()
+    grad, trusted = fast
+    if not np.logical_and.reduce(trusted):
+        others = np.flatnonzero(~trusted)
+        grad[others] = _Lattice(*_samples(others, sequences, z, parts), blank).grad()
+    return grad
+
+
+def _samples(indices, sequences, z, parts):
+    """The label sequences, logits and softmax parts of the samples at ``indices``."""
+    return ([sequences[i] for i in indices], z[indices], tuple(part[indices] for part in parts))
 
 
 def ctc_collapse(path, *, blank=0):
@@ -488,8 +496,10 @@ def ctc_loss(y_true, logits, *, blank=0):
     reduction="sum")`` is the gradient of the summed loss (``"mean"``: of the
     mean above), shape ``(n, T, C)``: per frame, the softmax minus the posterior
     probability of each class given that the path collapses to the target.
-    Forward and backward variables are kept in log space (vectorised over the
-    batch and the extended label positions, a loop over time only). Where
+    Forward and backward variables are vectorised over the batch and the
+    extended label positions (a loop over time only); they are plain
+    probabilities where that provably keeps the accuracy below (a likelihood
+    not too close to 1 nor below :math:`2^{-900}`), and logarithms elsewhere. Where
     :math:`p(y \mid x)` is near 1 the loss is tiny and a log-space sum would
     cancel, so there it is :math:`-\operatorname{log1p}(-q)` with
     :math:`q = 1 - p(y \mid x)` summed directly: the probability mass of the
@@ -512,7 +522,23 @@ def ctc_loss(y_true, logits, *, blank=0):
             [ 0.16666667, -0.16666667]]])
     """
     sequences, z, blank = _ctc_inputs(y_true, logits, blank)
-    lattice = _Lattice(sequences, z, blank)
+    _, ext_lengths, ext, valid = extended_labels(sequences, blank)
+    parts = softmax_parts(z)
+    fast = programme.log_likelihood(ext, ext_lengths, _unpadded(valid), parts)
+    if fast is None:
+        return _log_space_loss(sequences, z, parts, blank)
+    log_p, trusted = fast
+    loss = np.negative(log_p, out=log_p)
+    if not np.logical_and.reduce(trusted):
+        others = np.flatnonzero(~trusted)
+        loss[others] = _log_space_loss(*_samples(others, sequences, z, parts), blank)
+    return loss
+
+
+def _log_space_loss(sequences, z, parts, blank):
+    """-log p(y|x) of each sample by the log-space programme (and, where p(y|x) is near 1,
+    from the miss probability)."""
+    lattice = _Lattice(sequences, z, parts, blank)
     loss = -lattice.log_likelihood
     near_certain = loss < 0.25
     if np.any(near_certain):
