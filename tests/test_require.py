@@ -33,7 +33,8 @@ def run(fake_folder, check, *packages, uid=0):
     # Only the stand-ins and the basic tools: no real apt-get or sudo can be reached.
     basics = fake_folder.parent / "basics"
     basics.mkdir(exist_ok=True)
-    for tool in ("bash", "cat", "mktemp", "rm", "tail", "env", "touch", "test"):
+    for tool in ("bash", "cat", "mktemp", "rm", "tail", "env", "touch", "test", "flock",
+                 "sleep", "date"):
         link = basics / tool
         if not link.exists():
             real = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True,
@@ -43,10 +44,16 @@ def run(fake_folder, check, *packages, uid=0):
     if not (fake_folder / "id").exists():
         (fake_folder / "id").write_text(f"#!/bin/bash\necho {uid}\n")
         (fake_folder / "id").chmod(0o755)
-    env = {"PATH": f"{fake_folder}:{basics}", "HOME": str(fake_folder.parent),
-           "LOG": str(fake_folder.parent / "calls.log")}
     return subprocess.run(["bash", str(REQUIRE), "Thing", check, *packages],
-                          capture_output=True, text=True, env=env, timeout=60)
+                          capture_output=True, text=True, env=environment(fake_folder),
+                          timeout=60)
+
+
+def environment(fake_folder):
+    """The stand-ins first on PATH; the apt lock in the test's own folder."""
+    return {"PATH": f"{fake_folder}:{fake_folder.parent / 'basics'}",
+            "HOME": str(fake_folder.parent), "TMPDIR": str(fake_folder.parent),
+            "LOG": str(fake_folder.parent / "calls.log")}
 
 
 def calls(fake_folder):
@@ -105,6 +112,26 @@ def test_cannot_install_says_so_in_one_line(fake_bin, situation, why):
             and last.endswith("install it with: apt-get install pkg-a pkg-b")), last
     lines = [line for line in result.stderr.splitlines() if line.startswith("make: ")]
     assert len(lines) == 1, result.stderr
+
+
+def test_two_at_once_install_one_after_the_other(fake_bin, tmp_path):
+    """`make test` runs stages in parallel: two stages installing at once must not run
+    apt-get at the same time (apt's locks would fail the second)."""
+    folder, make = fake_bin
+    make("apt-get", 'echo "start $(date +%s.%N)" >> "$LOG"; sleep 0.3; '
+                    'echo "end $(date +%s.%N)" >> "$LOG"; touch "$HOME/installed-$$"')
+    run(folder, "true")  # creates the basics and the stand-in id
+    both = [subprocess.Popen(["bash", str(REQUIRE), f"Thing {n}", "false", f"pkg-{n}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=environment(folder)) for n in (1, 2)]
+    for process in both:
+        process.wait(timeout=60)
+    events = [line.split() for line in calls(folder)]
+    assert len(events) == 8, events  # update and install, for each of the two
+    for (kind_a, _), (kind_b, _) in zip(events[::2], events[1::2], strict=True):
+        assert (kind_a, kind_b) == ("start", "end"), f"apt-get runs overlapped: {events}"
+    times = [float(stamp) for _, stamp in events]
+    assert times == sorted(times), events
 
 
 def test_the_makefile_routes_every_system_dependency_through_it():

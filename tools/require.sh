@@ -30,6 +30,11 @@ else
   give_up " (not root, no sudo)" "$@"
 fi
 
+# `make test` runs stages in parallel, and two apt-get runs at once would fight over apt's
+# locks: one install at a time (the second re-checks, then installs what it still lacks).
+exec 9>"${TMPDIR:-/tmp}/lossbook-apt.lock"
+flock 9
+present && exit 0
 echo "Installing $what: apt-get install $*"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
