@@ -66,6 +66,10 @@ LAB_FLAGS ?=
 
 # --- the environment -------------------------------------------------------------------------
 
+# --no-compile: Python compiles each module on its first import (and caches it in .venv)
+# instead of pip compiling every module of every package up front (half the install's time).
+PIP_FLAGS := --quiet --disable-pip-version-check --no-compile
+
 $(STAMP): requirements.txt pyproject.toml
 	@$(PY_CHECK) || { echo "make: requirements.txt needs Python $(PY_MIN) or later and" \
 	  "$(PYTHON) is Python $(PY_VERSION); install a newer one and run make PYTHON=python3.NN" >&2; \
@@ -74,8 +78,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import platform; print(platform.python_version())')" != "$(PY_VERSION)" ]; then \
 	  echo "$(PYTHON) is Python $(PY_VERSION) now: recreating $(VENV)"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed*
 	touch $@
 
