@@ -12,12 +12,21 @@ that their float64 rounding, divided by a small temperature, does not reach the 
 ``info_nce.symbolic``.
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from ._precise import two_prod, two_sum, unit_dots_dd, unit_rows_dd
 from ._registry import Argument, register_loss
-from ._rowwise import norm_and_direction, pair, sides
+from ._rowwise import (
+    STACK_LIMIT,
+    finite_bound,
+    norm_and_direction,
+    pair,
+    plain_norm2,
+    sides,
+)
 from ._validation import as_float_array, check_bool, check_same_shape, check_scalar
 from .logits import row_argmax_mask, softmax_parts
 
@@ -51,6 +60,29 @@ def info_nce_symbols(n, d):
 #: and its gradient: 5e-15 relative at T = 1/16, 1e-13 at T = 1e-3. At and above it (the
 #: default T = 0.1) float64 is within about 3e-15.
 DOUBLE_DOUBLE_BELOW = 0.0625
+
+def _unit_pair(queries, keys, temperature, normalize):
+    """The unit rows of queries and keys, stacked (see lossbook._rowwise.pair), or None
+    where this fast path does not apply. It applies to small (n, d) arrays of one shape,
+    normalize=True and T >= DOUBLE_DOUBLE_BELOW (the float64 logits), whose entries and row
+    norms allow plain sums of squares (lossbook._rowwise.plain_norm2): that test also
+    certifies what _info_nce_parts checks (finite entries, no zero row). Which path an
+    input takes depends on its values only (a list or an integer array is converted
+    first)."""
+    if not (normalize is True and type(temperature) in (float, int)
+            and DOUBLE_DOUBLE_BELOW <= temperature < math.inf):
+        return None
+    if not (type(queries) is np.ndarray and type(keys) is np.ndarray
+            and queries.dtype == np.float64 and keys.dtype == np.float64):
+        queries, keys = as_float_array(queries, "queries"), as_float_array(keys, "keys")
+    if not (queries.ndim == 2 and queries.shape == keys.shape
+            and 0 < queries.size <= STACK_LIMIT):
+        return None
+    both = pair(queries, keys)
+    norm2 = plain_norm2(both, finite_bound(both))
+    if norm2 is None:
+        return None
+    return np.divide(both, np.sqrt(norm2, out=norm2))
 
 
 def _info_nce_parts(queries, keys, temperature, normalize, value=False):
@@ -229,5 +261,17 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
     0.31326168751822286
     """
-    *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
-    return margin + np.log1p(rest[:, 0])
+    units = _unit_pair(queries, keys, temperature, normalize)
+    if units is None:
+        *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
+        return margin + np.log1p(rest[:, 0])
+    # Unit rows: every gap s_ij - s_ii lies in [-2/T, 2/T] with 2/T <= 32, so e^gap cannot
+    # overflow, and the loss is log(sum_j e^(s_ij - s_ii)) = log1p(sum_{j != i} ...), a sum
+    # of positive terms: no max to find and no margin to add (where s_ii is the row's
+    # largest logit this is the max-shifted form; elsewhere the sum is >= 1).
+    logits = units[0] @ units[1].T
+    logits /= temperature
+    gap = np.subtract(logits, logits.diagonal()[:, None])
+    np.exp(gap, out=gap)
+    gap.reshape(-1)[:: gap.shape[0] + 1] = 0.0  # the diagonal terms, e^0, are the 1 of log1p
+    return np.log1p(np.add.reduce(gap, axis=-1))
