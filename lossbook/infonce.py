@@ -20,7 +20,10 @@ import sympy as sp
 from ._precise import two_prod, two_sum, unit_dots_dd, unit_rows_dd
 from ._registry import Argument, register_loss
 from ._rowwise import (
+    HALF,
+    ONE,
     STACK_LIMIT,
+    ZERO,
     finite_bound,
     norm_and_direction,
     pair,
@@ -62,7 +65,7 @@ def info_nce_symbols(n, d):
 DOUBLE_DOUBLE_BELOW = 0.0625
 
 def _unit_pair(queries, keys, temperature, normalize):
-    """The unit rows of queries and keys, stacked (see lossbook._rowwise.pair), or None
+    """queries and keys stacked (see lossbook._rowwise.pair) and their unit rows, or None
     where this fast path does not apply. It applies to small (n, d) arrays of one shape,
     normalize=True and T >= DOUBLE_DOUBLE_BELOW (the float64 logits), whose entries and row
     norms allow plain sums of squares (lossbook._rowwise.plain_norm2): that test also
@@ -82,7 +85,21 @@ def _unit_pair(queries, keys, temperature, normalize):
     norm2 = plain_norm2(both, finite_bound(both))
     if norm2 is None:
         return None
-    return np.divide(both, np.sqrt(norm2, out=norm2))
+    return both, np.divide(both, np.sqrt(norm2, out=norm2))
+
+
+def _tails(units, temperature):
+    """e^(s_ij - s_ii) off the diagonal, 0 on it, for the unit rows of _unit_pair. Every gap
+    s_ij - s_ii lies in [-2/T, 2/T] with 2/T <= 32: e^gap cannot overflow, and the loss is
+    log(sum_j e^(s_ij - s_ii)) = log1p(sum_{j != i} e^(s_ij - s_ii)), a sum of positive
+    terms (where s_ii is the row's largest logit this is the max-shifted form of
+    lossbook.logits; elsewhere the sum is >= 1), with no max to find and no margin to add."""
+    logits = units[0] @ units[1].T
+    logits /= temperature
+    tails = np.subtract(logits, logits.diagonal()[:, None])
+    np.exp(tails, out=tails)
+    tails.reshape(-1)[:: tails.shape[0] + 1] = 0.0
+    return tails
 
 
 def _info_nce_parts(queries, keys, temperature, normalize, value=False):
@@ -140,6 +157,19 @@ def _softmax_dd(c_hi, c_lo, temperature):
 
 def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     """(d/dqueries, d/dkeys) of the summed loss, through the normalisation."""
+    fast = _unit_pair(queries, keys, temperature, normalize)
+    if fast is not None:  # unit rows at T >= DOUBLE_DOUBLE_BELOW (see _tails)
+        both, units = fast
+        p_off = _tails(units, temperature)
+        rest = np.add.reduce(p_off, axis=-1, keepdims=True)
+        total = ONE + rest  # sum of e over the row
+        miss = rest / (total * temperature)  # (1 - softmax_ii) / T, no subtraction
+        np.divide(p_off, total * temperature, out=p_off)  # softmax off the diagonal, / T
+        grads = np.empty_like(units)
+        np.matmul(p_off, units[1], out=grads[0])
+        np.matmul(p_off.T, units[0], out=grads[1])
+        grads -= miss * units[::-1]
+        return tuple(_through_normalisation(both, grads))
     both, (q, k), temperature, e, rest, _ = _info_nce_parts(queries, keys, temperature,
                                                             normalize)
     off = e.copy()
@@ -164,18 +194,20 @@ def _through_normalisation(x, g):
     for the largest |w_j| both sums over the other entries are summed directly, so the
     component along the row's dominant axis (small when g is nearly tangent) is not the
     difference of two large numbers."""
-    scale = 2.0 ** np.floor(np.log2(np.maximum.reduce(np.abs(x), axis=-1, keepdims=True)))
+    # 2^(e - 1) for max |x_j| = m 2^e, m in [1/2, 1): a power of two, so w is exact (any
+    # power of two near max |x_j| gives the same bits below)
+    scale = np.ldexp(HALF, np.frexp(np.maximum.reduce(np.abs(x), axis=-1, keepdims=True))[1])
     w = x / scale
-    square = w * w
-    top = row_argmax_mask(square)
-    wg = w * g
-    rest = np.add.reduce(np.where(top, 0.0, wg), axis=-1, keepdims=True)
-    others_wg = np.where(top, rest, np.add.reduce(wg, axis=-1, keepdims=True) - wg)
-    norm2 = np.add.reduce(square, axis=-1, keepdims=True)
-    # complement_sums(square), with the arg-max mask and the row sums already at hand
-    others_square = np.where(top, np.add.reduce(np.where(top, 0.0, square), axis=-1,
-                                                keepdims=True), norm2 - square)
-    return (g * others_square - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
+    # w^2 and w g as one array, so that each sum below is one call for both
+    parts = np.empty((2,) + w.shape)
+    np.multiply(w, g, out=parts[1])
+    top = row_argmax_mask(np.multiply(w, w, out=parts[0]))
+    sums = np.add.reduce(parts, axis=-1, keepdims=True)
+    # sums over the other entries: for the top entry summed directly, elsewhere sum - own
+    others = np.where(top, np.add.reduce(np.where(top, ZERO, parts), axis=-1, keepdims=True),
+                      sums - parts)
+    norm2 = sums[0]
+    return (g * others[0] - w * others[1]) / (norm2 * (scale * np.sqrt(norm2)))
 
 
 def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
@@ -261,17 +293,8 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
     0.31326168751822286
     """
-    units = _unit_pair(queries, keys, temperature, normalize)
-    if units is None:
+    fast = _unit_pair(queries, keys, temperature, normalize)
+    if fast is None:
         *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
         return margin + np.log1p(rest[:, 0])
-    # Unit rows: every gap s_ij - s_ii lies in [-2/T, 2/T] with 2/T <= 32, so e^gap cannot
-    # overflow, and the loss is log(sum_j e^(s_ij - s_ii)) = log1p(sum_{j != i} ...), a sum
-    # of positive terms: no max to find and no margin to add (where s_ii is the row's
-    # largest logit this is the max-shifted form; elsewhere the sum is >= 1).
-    logits = units[0] @ units[1].T
-    logits /= temperature
-    gap = np.subtract(logits, logits.diagonal()[:, None])
-    np.exp(gap, out=gap)
-    gap.reshape(-1)[:: gap.shape[0] + 1] = 0.0  # the diagonal terms, e^0, are the 1 of log1p
-    return np.log1p(np.add.reduce(gap, axis=-1))
+    return np.log1p(np.add.reduce(_tails(fast[1], temperature), axis=-1))
