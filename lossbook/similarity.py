@@ -243,6 +243,8 @@ def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, sw
                                                swap, want_grad=True)
     active = (hinge > 0)[..., None]
     if swapped is None:  # g = (g(a - x+), g(a - x-))
+        if np.count_nonzero(active) == active.size:  # every hinge active: no mask (same bits)
+            return g[0] - g[1], -g[0], g[1]
         masked = sides(lambda side: np.where(active, side, ZERO), g)
         return masked[0] - masked[1], np.where(active, -g[0], ZERO), masked[1]
     g_pos, g_neg = g
@@ -404,13 +406,18 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     similar, _, margin, xs, norm, r, cos = _cosine_parts(y_true, x1, x2, margin)
     units = sides(lambda x, n: x / np.maximum(n, TINY_0D), xs, norm)  # 0 for a zero row
     rho = sides(np.divide, norm, r)
-    c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
+    # u_1 . u_2 = cos / (rho_1 rho_2): only its sign (which difference of unit rows) and the
+    # small eps term use it, so the few ulp of this route are enough
+    c = cos[..., None] / np.maximum(rho[0] * rho[1], TINY_0D)
 
     def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
         return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
 
     sign = np.where(similar, -ONE, np.where(cos > margin, ONE, ZERO))[..., None]
-    return tuple(sign * g for g in sides(grad_cos, units, units[::-1], r, rho[::-1]))
+    grads = sides(grad_cos, units, units[::-1], r, rho[::-1])
+    if type(grads) is tuple:
+        return tuple(sign * g for g in grads)
+    return tuple(np.multiply(sign, grads, out=grads))  # both sides in one call
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
