@@ -1,7 +1,8 @@
 """Numerics shared by the row-wise losses (:mod:`lossbook.similarity`,
 :mod:`lossbook.infonce`, :mod:`lossbook.generative`): two inputs computed as one pair,
-Euclidean and p-norms of scaled rows, series by Horner's scheme in place, and the
-validation of embedding rows and of their labels.
+Euclidean norms as plain sums of squares where those are safe (of scaled rows elsewhere),
+p-norms of scaled rows, series by Horner's scheme in place, and the validation of
+embedding rows and of their labels.
 
 On the ~100-entry inputs of a typical call each numpy call costs about a microsecond
 whatever its size, so these helpers are written to make few calls: a pair of small

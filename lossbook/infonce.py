@@ -2,10 +2,12 @@ r"""InfoNCE (issue 15): softmax cross-entropy over a batch of candidates.
 
 One query per row of ``queries``; row i of ``keys`` is its positive and the
 other rows of the batch its negatives. Rows are normalised by their Euclidean
-norm (computed after dividing by the largest entry: no overflow or underflow
-for norms from 1e-150 to 1e150). The log-softmax is taken with the largest
-logit factored out (:mod:`lossbook.logits`), so a confident row keeps its tiny
-loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
+norm (a plain sum of squares where every entry and norm allow it, else computed
+after dividing by the largest entry: no overflow or underflow for norms from
+1e-150 to 1e150). The log-softmax is taken with the largest logit factored out
+(:mod:`lossbook.logits`), or, for unit rows at T >= 1/16, with the positive's logit
+factored out (every gap is then at most 2/T in size), so a confident row keeps its
+tiny loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
 (``lossbook._precise.unit_rows_dd`` and ``unit_dots_dd``), so
 that their float64 rounding, divided by a small temperature, does not reach the loss.
 ``info_nce_symbols(n, d)`` gives the symbol matrices of
@@ -63,6 +65,7 @@ def info_nce_symbols(n, d):
 #: and its gradient: 5e-15 relative at T = 1/16, 1e-13 at T = 1e-3. At and above it (the
 #: default T = 0.1) float64 is within about 3e-15.
 DOUBLE_DOUBLE_BELOW = 0.0625
+
 
 def _unit_pair(queries, keys, temperature, normalize):
     """queries and keys stacked (see lossbook._rowwise.pair) and their unit rows, or None

@@ -1,10 +1,12 @@
 r"""Metric-learning losses on embeddings (issue 15).
 
 Embeddings are rows: the last axis holds a vector, every leading axis indexes
-pairs, triplets or queries. Norms are computed after dividing each row by its
-largest entry, so rows with norms from 1e-150 to 1e150 neither overflow nor
-underflow when squared. :func:`contrastive_loss`, :func:`triplet_margin_loss`
-and :func:`cosine_embedding_loss` give one value per row;
+pairs, triplets or queries. A norm is the plain square root of the sum of squares
+where that can neither overflow nor underflow (every entry below 2^440 in size, the
+squared norm above 2^-900), and is computed after dividing the row by its largest
+entry elsewhere (row by row), so rows with norms from 1e-150 to 1e150 get accurate
+norms, and each row's result depends on that row alone. :func:`contrastive_loss`,
+:func:`triplet_margin_loss` and :func:`cosine_embedding_loss` give one value per row;
 :func:`hinge_embedding_loss` is elementwise on given distances (InfoNCE, a
 softmax over a batch, is in :mod:`lossbook.infonce`). Losses with several
 embedding inputs return one gradient per input, in argument order.
@@ -484,12 +486,13 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
 
     Notes
     -----
-    Norms are scaled before squaring. With :math:`R_i = \sqrt{\lVert x_i\rVert^2 + \varepsilon}`,
+    With :math:`R_i = \sqrt{\lVert x_i\rVert^2 + \varepsilon}`,
     :math:`a = x_1/R_1`, :math:`b = x_2/R_2`, the identity
     :math:`1 - \cos = \tfrac12\lVert a - b\rVert^2 + \tfrac12\varepsilon(1/R_1 - 1/R_2)^2
     + \varepsilon/(R_1 R_2)` gives :math:`1 - \cos` as a sum of non-negative
     terms, so a similar pair that is already aligned gets its small loss with
-    full relative accuracy (for identical rows, :math:`\varepsilon / R^2`).
+    full relative accuracy (for identical rows, :math:`\varepsilon / R^2`); it is
+    used where :math:`\cos > 1/2` (below, :math:`1 - \cos` itself is as accurate).
     ``.grad`` returns ``(d/dx1, d/dx2)``, 0 for a dissimilar pair with
     :math:`\cos \le m`. With :math:`u_i = x_i/\lVert x_i\rVert` and
     :math:`\rho_i = \lVert x_i\rVert / R_i`, it is evaluated as
