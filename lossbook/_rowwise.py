@@ -176,6 +176,25 @@ def shifted_difference(a, b, eps):
     return (head + eps) + tail
 
 
+def shifted_norms(a, b, eps, bound):
+    """||a - b + eps|| per row (keepdims), ``bound`` bounding every |a_j - b_j + eps|.
+
+    Where every row's norm is at least 2 sqrt(d) eps, from a - b + eps as it rounds,
+    without the remainder r of a - b that shifted_difference keeps: |r_j| <= 2^-53
+    |a_j - b_j| <= 2^-53 (|v_j| + eps), so leaving r out moves the norm by at most
+    2^-53 (||v|| + sqrt(d) eps) <= 1.5 * 2^-53 ||v||. Other rows from shifted_difference,
+    row by row (each row's norm depends on that row alone)."""
+    rounded = np.add(a - b, eps)
+    floor = max(PLAIN_NORM2_MIN, 4.0 * a.shape[-1] * eps * eps)
+    norm2 = plain_norm2(rounded, bound, floor)
+    if norm2 is not None:
+        return np.sqrt(norm2, out=norm2)
+    norm = euclidean_norms(shifted_difference(a, b, eps), bound)
+    with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
+        norm2 = np.add.reduce(rounded * rounded, axis=-1, keepdims=True)
+    return np.where(plain_rows(rounded, norm2, floor), np.sqrt(norm2), norm)
+
+
 def p_norm_parts(v, p):
     """(scale, u, root): ||v||_p = scale * root, u = |v| / scale (0 for a zero row)."""
     abs_v = np.abs(v)

@@ -25,7 +25,6 @@ from ._rowwise import (
     HALF,
     ONE,
     PLAIN_ENTRY_MAX,
-    PLAIN_NORM2_MIN,
     TINY_0D,
     ZERO,
     checked_rows,
@@ -33,9 +32,8 @@ from ._rowwise import (
     labels_for_rows,
     p_norm_gradient,
     p_norm_parts,
-    plain_norm2,
-    plain_rows,
     shifted_difference,
+    shifted_norms,
     sides,
     signed_label_mask,
 )
@@ -195,23 +193,11 @@ def _distance(a, b, eps, p, bound, want_grad):
     """||a - b + eps||_p per row and, with want_grad, its gradient with respect to a (None
     without); ``bound`` bounds every |a_j - b_j + eps| (see lossbook._rowwise.plain_norm2)."""
     if p == 2.0 and not want_grad:
-        # The value alone, where every row's norm is at least 2 sqrt(d) eps: a - b + eps as
-        # it rounds, without the remainder r of a - b (TwoSum). |r_j| <= 2^-53 |a_j - b_j|
-        # <= 2^-53 (|v_j| + eps), so leaving r out moves the norm by at most
-        # 2^-53 (||v|| + sqrt(d) eps) <= 1.5 * 2^-53 ||v||. Other rows, row by row, below.
-        rounded = np.add(a - b, eps)
-        floor = max(PLAIN_NORM2_MIN, 4.0 * a.shape[-1] * eps * eps)
-        norm2 = plain_norm2(rounded, bound, floor)
-        if norm2 is not None:
-            return np.sqrt(norm2, out=norm2)[..., 0], None
+        return shifted_norms(a, b, eps, bound)[..., 0], None
     v = shifted_difference(a, b, eps)
     if p == 2.0:
         norm = euclidean_norms(v, bound)
-        if want_grad:
-            return norm[..., 0], v / np.maximum(norm, TINY_0D)
-        with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
-            norm2 = np.add.reduce(rounded * rounded, axis=-1, keepdims=True)
-        return np.where(plain_rows(rounded, norm2, floor), np.sqrt(norm2), norm)[..., 0], None
+        return norm[..., 0], v / np.maximum(norm, TINY_0D)
     scale, u, root = p_norm_parts(v, p)
     return (scale * root)[..., 0], (p_norm_gradient(v, u, root, p) if want_grad else None)
 
