@@ -78,22 +78,24 @@ def _components(name):
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
-    """(similar, margin, x1 - x2, its Euclidean norms (keepdims)), similar the mask of y = 1."""
+    """(similar, its count, margin, x1 - x2, its Euclidean norms (keepdims)), similar the
+    mask of y = 1."""
     (x1, x2), bound = checked_rows((x1, x2), ("x1", "x2"))
     y = labels_for_rows(y_true, x1, "x1")
-    similar = y == 1.0
-    if np.count_nonzero(y != similar):  # y is 1 where similar, 0 elsewhere: labels in {0, 1}
+    similar = y == ONE
+    n_similar = np.count_nonzero(similar)
+    if n_similar + np.count_nonzero(y == ZERO) != y.size:  # a label other than 0 or 1
         labels_for_rows(y, x1, "x1", checked=True)
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     diff = x1 - x2
-    return similar, margin, diff, euclidean_norms(diff, 2.0 * bound)
+    return similar, n_similar, margin, diff, euclidean_norms(diff, 2.0 * bound)
 
 
 def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     """(d/dx1, d/dx2): x1 - x2 for a similar pair; -(m - d) (x1 - x2)/d for a
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
-    similar, margin, diff, norm = _contrastive_parts(y_true, x1, x2, margin)
+    similar, _, margin, diff, norm = _contrastive_parts(y_true, x1, x2, margin)
     direction = diff / np.maximum(norm, TINY_0D)  # 0 for a zero row
     # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
     push = np.where(similar, ZERO, np.maximum(margin - norm[..., 0], ZERO))[..., None]
@@ -172,11 +174,10 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     >>> g1  # -(1 - 0.5) (0.6, 0.8)
     array([[-0.3, -0.4]])
     """
-    similar, margin, _, norm = _contrastive_parts(y_true, x1, x2, margin)
+    similar, n_similar, margin, _, norm = _contrastive_parts(y_true, x1, x2, margin)
     term = norm[..., 0]  # the distance d
     # one square of what is squared: d for a similar pair, max(0, m - d) otherwise (each
     # formula only where some pair needs it; in place, so that one row stays an array)
-    n_similar = np.count_nonzero(similar)
     if not n_similar:
         np.maximum(np.subtract(margin, term, out=term), ZERO, out=term)
     elif n_similar != similar.size:
