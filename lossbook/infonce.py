@@ -22,6 +22,7 @@ import sympy as sp
 from ._precise import two_prod, two_sum, unit_dots_dd, unit_rows_dd
 from ._registry import Argument, register_loss
 from ._rowwise import (
+    FLOAT64,
     HALF,
     ONE,
     STACK_LIMIT,
@@ -79,12 +80,12 @@ def _unit_pair(queries, keys, temperature, normalize):
             and DOUBLE_DOUBLE_BELOW <= temperature < math.inf):
         return None
     if not (type(queries) is np.ndarray and type(keys) is np.ndarray
-            and queries.dtype == np.float64 and keys.dtype == np.float64):
+            and queries.dtype is FLOAT64 and keys.dtype is FLOAT64):
         queries, keys = as_float_array(queries, "queries"), as_float_array(keys, "keys")
     if not (queries.ndim == 2 and queries.shape == keys.shape
             and 0 < queries.size <= STACK_LIMIT):
         return None
-    both = pair(queries, keys)
+    both = np.concatenate((queries, keys)).reshape((2,) + queries.shape)  # a stacked pair
     norm2 = plain_norm2(both, finite_bound(both))
     if norm2 is None:
         return None
