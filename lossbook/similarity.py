@@ -344,30 +344,39 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
 # --------------------------------------------------------------------------
 
 
-def _cosine_parts(y_true, x1, x2, margin):
-    """The validated labels and margin, the pair (see lossbook._rowwise.pair) of the rows,
-    the pairs of their norms and of R = sqrt(||x||^2 + 1e-12) (keepdims, R the hypot of the
-    norm and sqrt(1e-12): nothing overflows or underflows), and the cosines: x1 . x2 / (R1 R2)
-    (plain products cannot overflow, and those that underflow are below 2^-122 of R1 R2;
-    see lossbook._rowwise.plain_norm2)."""
+def _cosine_parts(y_true, x1, x2, margin, want_norm):
+    """Validated labels and margin, the pair (lossbook._rowwise.pair) of the rows, the pairs
+    of their norms (want_norm; else None) and of R = sqrt(||x||^2 + 1e-12) (keepdims: the
+    hypot of norm and sqrt(1e-12) with want_norm, else _cosine_r), and the cosines x1 . x2
+    / (R1 R2) (plain products cannot overflow; those that underflow are < 2^-122 R1 R2)."""
     xs, bound = checked_rows((x1, x2), ("x1", "x2"))
     similar, n_similar = signed_label_mask(labels_for_rows(y_true, xs[0], "x1"), xs[0])
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    norm = sides(lambda x: euclidean_norms(x, bound), xs)
-    r = sides(lambda n: np.hypot(n, _COSINE_ROOT), norm)
+    norm = sides(lambda x: euclidean_norms(x, bound), xs) if want_norm else None
+    r = (sides(lambda n: np.hypot(n, _COSINE_ROOT), norm) if want_norm
+         else sides(lambda x: _cosine_r(x, bound), xs))
     if bound <= PLAIN_ENTRY_MAX:
-        return similar, n_similar, margin, xs, norm, r, _plain_cosines(xs, r)
+        cos = np.add.reduce(xs[0] * xs[1], axis=-1) / (r[0] * r[1])[..., 0]
+        return similar, n_similar, margin, xs, norm, r, cos
     # (rare) a product x1_j x2_j may overflow: such rows take the cosine of x1 / R1 and
     # x2 / R2, row by row (the others as above, so that each row depends on itself alone)
     with np.errstate(over="ignore", invalid="ignore"):
-        plain = _plain_cosines(xs, r)
+        plain = np.add.reduce(xs[0] * xs[1], axis=-1) / (r[0] * r[1])[..., 0]
     scaled = np.add.reduce((xs[0] / r[0]) * (xs[1] / r[1]), axis=-1)
     small = sides(lambda x: np.maximum.reduce(np.abs(x), axis=-1) <= PLAIN_ENTRY_MAX, xs)
     return similar, n_similar, margin, xs, norm, r, np.where(small[0] & small[1], plain, scaled)
 
 
-def _plain_cosines(xs, r):
-    return np.add.reduce(xs[0] * xs[1], axis=-1) / (r[0] * r[1])[..., 0]
+def _cosine_r(x, bound):
+    """R = sqrt(||x||^2 + 1e-12) (keepdims) for the loss alone: the plain sum of squares
+    where no square overflows (one that underflows, < 2^-1022, is nothing next to R^2 >=
+    1e-12: no lower bound needed); else, row by row, the hypot of norm and sqrt(1e-12)."""
+    if bound <= PLAIN_ENTRY_MAX:
+        return np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True) + COSINE_EPS)
+    with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
+        plain = np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True) + COSINE_EPS)
+    small = np.maximum.reduce(np.abs(x), axis=-1, keepdims=True) <= PLAIN_ENTRY_MAX
+    return np.where(small, plain, np.hypot(euclidean_norms(x, bound), _COSINE_ROOT))
 
 
 def _one_minus_cosine(xs, r):
@@ -392,7 +401,7 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
     orthogonal part taken from a difference of unit rows; -that for y = 1, that for
     y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both sides as one pair)."""
-    similar, _, margin, xs, norm, r, cos = _cosine_parts(y_true, x1, x2, margin)
+    similar, _, margin, xs, norm, r, cos = _cosine_parts(y_true, x1, x2, margin, True)
     units = sides(lambda x, n: x / np.maximum(n, TINY_0D), xs, norm)  # 0 for a zero row
     rho = sides(np.divide, norm, r)
     # u_1 . u_2 = cos / (rho_1 rho_2): only its sign (which difference of unit rows) and the
@@ -498,7 +507,7 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     ...                       margin=0.5, reduction="none").round(6)  # 1 - 0, cos 45° - 0.5
     array([1.      , 0.207107])
     """
-    similar, n_similar, margin, xs, _, r, cos = _cosine_parts(y_true, x1, x2, margin)
+    similar, n_similar, margin, xs, _, r, cos = _cosine_parts(y_true, x1, x2, margin, False)
     # One kind of pair only: skip the other's formula (one pair, 0-d: np.where keeps an array).
     if n_similar:
         # 1 - cos as it stands where cos <= 1/2: the rounding error of cos, a few ulp of
