@@ -1,7 +1,8 @@
 """Numerics shared by the row-wise losses (:mod:`lossbook.similarity`,
 :mod:`lossbook.infonce`, :mod:`lossbook.generative`): two inputs computed as one pair,
-Euclidean and p-norms of scaled rows, series by Horner's scheme in place, and the
-validation of embedding rows and of their labels.
+Euclidean norms as plain sums of squares where those are safe (of scaled rows elsewhere),
+p-norms of scaled rows, series by Horner's scheme in place, and the validation of
+embedding rows and of their labels.
 
 On the ~100-entry inputs of a typical call each numpy call costs about a microsecond
 whatever its size, so these helpers are written to make few calls: a pair of small
@@ -9,9 +10,11 @@ inputs is stacked so that one call serves both, and a zero row is handled by
 ``max(scale, TINY)`` rather than a ``np.where``.
 """
 
+import math
+
 import numpy as np
 
-from ._validation import as_float_array, check_has_axis, check_signed_labels
+from ._validation import as_float_array, check_has_axis, check_same_shape, check_signed_labels
 
 #: the smallest subnormal: max(scale, TINY) is scale for a non-zero row and turns 0 / 0 into
 #: 0 / TINY = 0 for a zero row, one ufunc call instead of np.where(scale > 0, scale, 1)
@@ -19,6 +22,8 @@ TINY = 5e-324
 #: TINY and other constants as 0-d arrays, for ufunc operands: numpy takes a slower path for
 #: a Python float (about 0.3 µs a call on 100 entries); the arithmetic is the same, bit for bit
 TINY_0D, ZERO, HALF, ONE = np.array(TINY), np.array(0.0), np.array(0.5), np.array(1.0)
+MINUS_ONE = np.array(-1.0)
+FLOAT64 = np.dtype(np.float64)  # (a float64 array's dtype is this very object)
 
 
 #: Inputs of at most this many entries are stacked (see pair); 2^15 doubles are 256 KiB.
@@ -52,6 +57,34 @@ def embedding_rows(x, name):
     return check_has_axis(as_float_array(x, name), name, "embedding coordinates")
 
 
+def finite_bound(x):
+    """max |x_j| over every entry: inf if some entry is infinite, NaN if some is NaN (the
+    maximum propagates NaN). No warning whatever the entries."""
+    return np.maximum.reduce(np.abs(x), axis=None)
+
+
+def checked_rows(arrays, names):
+    """The embedding rows ``arrays`` validated (embedding_rows of each, then one shape for
+    all: the checks and errors of the losses, in argument order), and finite_bound of all
+    their entries. Small float64 arrays are stacked on a new first axis, so that one pair of
+    reductions checks them all, and come back as that stack (``rows[0]``, ``rows[1:]``, a
+    stacked pair: see pair); other inputs as a tuple of the validated arrays."""
+    first = arrays[0]
+    for x in arrays:
+        if type(x) is not np.ndarray or x.dtype is not FLOAT64 or x.shape != first.shape:
+            break
+    else:
+        if first.ndim and 0 < first.size <= STACK_LIMIT:
+            stacked = np.concatenate(arrays).reshape((len(arrays),) + first.shape)
+            bound = finite_bound(stacked)
+            if math.isfinite(bound):
+                return stacked, bound
+    rows = tuple(embedding_rows(x, name) for x, name in zip(arrays, names, strict=True))
+    for x, name in zip(rows[1:], names[1:], strict=True):
+        check_same_shape(rows[0], x, (names[0], name))
+    return rows, max(finite_bound(x) for x in rows)
+
+
 def labels_for_rows(y_true, rows, name_rows, checked=False):
     """The labels, one per row. A float64 array of the right shape is used as it is unless
     ``checked``: the label checks, which NaN and inf fail, call this again with
@@ -71,9 +104,9 @@ def signed_label_mask(y, rows=None):
     """(y == 1, its count), raising unless every label is -1 or +1 (two counts find a bad
     label; check_signed_labels then raises its error).
     ``rows``: the labels came unchecked from :func:`labels_for_rows` for these rows."""
-    similar = y == 1.0
+    similar = y == ONE
     n_similar = np.count_nonzero(similar)
-    if n_similar + np.count_nonzero(y == -1.0) != y.size:
+    if n_similar + np.count_nonzero(y == MINUS_ONE) != y.size:
         if rows is not None:
             labels_for_rows(y, rows, "x1", checked=True)
         check_signed_labels(y)  # some label is neither -1 nor +1 (NaN included): it raises
@@ -89,6 +122,46 @@ def scaled_rows(v):
     return scale, u, root
 
 
+#: Rows whose entries are at most PLAIN_ENTRY_MAX in size and whose squared norm is above
+#: PLAIN_NORM2_MIN have their norms as plain sums of squares (plain_norm2): no square
+#: overflows, a sum of up to 2^20 of them stays below 2^900, and an entry whose square
+#: underflows (below 2^-511) is below 2^-61 of the norm, so the sum is accurate to its own
+#: roundings (a few ulp, as the scaled rows' sum).
+PLAIN_ENTRY_MAX, PLAIN_NORM2_MIN = 2.0**440, 2.0**-900
+
+
+def plain_norm2(v, bound, floor=PLAIN_NORM2_MIN):
+    """Squared Euclidean norms along the last axis (keepdims), the plain sums of squares, or
+    None unless every row allows them (see PLAIN_ENTRY_MAX), and is above ``floor``
+    (at least PLAIN_NORM2_MIN); ``bound`` is an upper bound of every |v_j| (finite_bound
+    or a sum of such; NaN fails the test)."""
+    if not bound <= PLAIN_ENTRY_MAX:
+        return None
+    norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
+    return norm2 if np.minimum.reduce(norm2, axis=None) > floor else None
+
+
+def plain_rows(v, norm2, floor=PLAIN_NORM2_MIN):
+    """The mask (keepdims) of the rows that allow the plain sums of squares ``norm2`` of v
+    (see plain_norm2): for the rare calls where some row does not, row by row."""
+    return (np.maximum.reduce(np.abs(v), axis=-1, keepdims=True) <= PLAIN_ENTRY_MAX) & (
+        norm2 > floor)
+
+
+def euclidean_norms(v, bound):
+    """||v|| along the last axis (keepdims): sqrt(plain_norm2) in the common case, row by
+    row the scaled rows' norm (scaled_rows) where a row does not allow the plain sum. Each
+    row's norm depends on that row alone, so that small and large batches (and the stacked
+    and per-side routes of pair) agree to the bit."""
+    norm2 = plain_norm2(v, bound)
+    if norm2 is not None:
+        return np.sqrt(norm2, out=norm2)
+    scale, _, root = scaled_rows(v)
+    with np.errstate(over="ignore"):  # the rare path: a huge entry squares to inf
+        norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
+    return np.where(plain_rows(v, norm2), np.sqrt(norm2), scale * root)
+
+
 def norm_and_direction(v):
     """Euclidean norm along the last axis and the unit direction (0 for a zero row),
     from the row divided by its largest |entry|: nothing overflows or underflows."""
@@ -102,6 +175,25 @@ def shifted_difference(a, b, eps):
     back = head - a
     tail = (a - (head - back)) - (b + back)  # -b - back, one call fewer
     return (head + eps) + tail
+
+
+def shifted_norms(a, b, eps, bound):
+    """||a - b + eps|| per row (keepdims), ``bound`` bounding every |a_j - b_j + eps|.
+
+    Where every row's norm is at least 2 sqrt(d) eps, from a - b + eps as it rounds,
+    without the remainder r of a - b that shifted_difference keeps: |r_j| <= 2^-53
+    |a_j - b_j| <= 2^-53 (|v_j| + eps), so leaving r out moves the norm by at most
+    2^-53 (||v|| + sqrt(d) eps) <= 1.5 * 2^-53 ||v||. Other rows from shifted_difference,
+    row by row (each row's norm depends on that row alone)."""
+    rounded = np.add(a - b, eps)
+    floor = max(PLAIN_NORM2_MIN, 4.0 * a.shape[-1] * eps * eps)
+    norm2 = plain_norm2(rounded, bound, floor)
+    if norm2 is not None:
+        return np.sqrt(norm2, out=norm2)
+    norm = euclidean_norms(shifted_difference(a, b, eps), bound)
+    with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
+        norm2 = np.add.reduce(rounded * rounded, axis=-1, keepdims=True)
+    return np.where(plain_rows(rounded, norm2, floor), np.sqrt(norm2), norm)
 
 
 def p_norm_parts(v, p):

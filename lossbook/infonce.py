@@ -2,22 +2,37 @@ r"""InfoNCE (issue 15): softmax cross-entropy over a batch of candidates.
 
 One query per row of ``queries``; row i of ``keys`` is its positive and the
 other rows of the batch its negatives. Rows are normalised by their Euclidean
-norm (computed after dividing by the largest entry: no overflow or underflow
-for norms from 1e-150 to 1e150). The log-softmax is taken with the largest
-logit factored out (:mod:`lossbook.logits`), so a confident row keeps its tiny
-loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
+norm (a plain sum of squares where every entry and norm allow it, else computed
+after dividing by the largest entry: no overflow or underflow for norms from
+1e-150 to 1e150). The log-softmax is taken with the largest logit factored out
+(:mod:`lossbook.logits`), or, for unit rows at T >= 1/16, with the positive's logit
+factored out (every gap is then at most 2/T in size), so a confident row keeps its
+tiny loss. Below ``DOUBLE_DOUBLE_BELOW`` (normalize=True) the cosines are double-doubles
 (``lossbook._precise.unit_rows_dd`` and ``unit_dots_dd``), so
 that their float64 rounding, divided by a small temperature, does not reach the loss.
 ``info_nce_symbols(n, d)`` gives the symbol matrices of
 ``info_nce.symbolic``.
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from ._precise import two_prod, two_sum, unit_dots_dd, unit_rows_dd
 from ._registry import Argument, register_loss
-from ._rowwise import norm_and_direction, pair, sides
+from ._rowwise import (
+    FLOAT64,
+    HALF,
+    ONE,
+    STACK_LIMIT,
+    ZERO,
+    finite_bound,
+    norm_and_direction,
+    pair,
+    plain_norm2,
+    sides,
+)
 from ._validation import as_float_array, check_bool, check_same_shape, check_scalar
 from .logits import row_argmax_mask, softmax_parts
 
@@ -51,6 +66,44 @@ def info_nce_symbols(n, d):
 #: and its gradient: 5e-15 relative at T = 1/16, 1e-13 at T = 1e-3. At and above it (the
 #: default T = 0.1) float64 is within about 3e-15.
 DOUBLE_DOUBLE_BELOW = 0.0625
+
+
+def _unit_pair(queries, keys, temperature, normalize):
+    """queries and keys stacked (see lossbook._rowwise.pair) and their unit rows, or None
+    where this fast path does not apply. It applies to small (n, d) arrays of one shape,
+    normalize=True and T >= DOUBLE_DOUBLE_BELOW (the float64 logits), whose entries and row
+    norms allow plain sums of squares (lossbook._rowwise.plain_norm2): that test also
+    certifies what _info_nce_parts checks (finite entries, no zero row). Which path an
+    input takes depends on its values only (a list or an integer array is converted
+    first)."""
+    if not (normalize is True and type(temperature) in (float, int)
+            and DOUBLE_DOUBLE_BELOW <= temperature < math.inf):
+        return None
+    if not (type(queries) is np.ndarray and type(keys) is np.ndarray
+            and queries.dtype is FLOAT64 and keys.dtype is FLOAT64):
+        queries, keys = as_float_array(queries, "queries"), as_float_array(keys, "keys")
+    if not (queries.ndim == 2 and queries.shape == keys.shape
+            and 0 < queries.size <= STACK_LIMIT):
+        return None
+    both = np.concatenate((queries, keys)).reshape((2,) + queries.shape)  # a stacked pair
+    norm2 = plain_norm2(both, finite_bound(both))
+    if norm2 is None:
+        return None
+    return both, np.divide(both, np.sqrt(norm2, out=norm2))
+
+
+def _tails(units, temperature):
+    """e^(s_ij - s_ii) off the diagonal, 0 on it, for the unit rows of _unit_pair. Every gap
+    s_ij - s_ii lies in [-2/T, 2/T] with 2/T <= 32: e^gap cannot overflow, and the loss is
+    log(sum_j e^(s_ij - s_ii)) = log1p(sum_{j != i} e^(s_ij - s_ii)), a sum of positive
+    terms (where s_ii is the row's largest logit this is the max-shifted form of
+    lossbook.logits; elsewhere the sum is >= 1), with no max to find and no margin to add."""
+    logits = units[0] @ units[1].T
+    logits /= temperature
+    tails = np.subtract(logits, logits.diagonal()[:, None])
+    np.exp(tails, out=tails)
+    tails.reshape(-1)[:: tails.shape[0] + 1] = 0.0
+    return tails
 
 
 def _info_nce_parts(queries, keys, temperature, normalize, value=False):
@@ -108,6 +161,19 @@ def _softmax_dd(c_hi, c_lo, temperature):
 
 def _info_nce_grad(queries, keys, *, temperature=0.1, normalize=True):
     """(d/dqueries, d/dkeys) of the summed loss, through the normalisation."""
+    fast = _unit_pair(queries, keys, temperature, normalize)
+    if fast is not None:  # unit rows at T >= DOUBLE_DOUBLE_BELOW (see _tails)
+        both, units = fast
+        p_off = _tails(units, temperature)
+        rest = np.add.reduce(p_off, axis=-1, keepdims=True)
+        total = ONE + rest  # sum of e over the row
+        miss = rest / (total * temperature)  # (1 - softmax_ii) / T, no subtraction
+        np.divide(p_off, total * temperature, out=p_off)  # softmax off the diagonal, / T
+        grads = np.empty_like(units)
+        np.matmul(p_off, units[1], out=grads[0])
+        np.matmul(p_off.T, units[0], out=grads[1])
+        grads -= miss * units[::-1]
+        return tuple(_through_normalisation(both, grads))
     both, (q, k), temperature, e, rest, _ = _info_nce_parts(queries, keys, temperature,
                                                             normalize)
     off = e.copy()
@@ -132,18 +198,20 @@ def _through_normalisation(x, g):
     for the largest |w_j| both sums over the other entries are summed directly, so the
     component along the row's dominant axis (small when g is nearly tangent) is not the
     difference of two large numbers."""
-    scale = 2.0 ** np.floor(np.log2(np.maximum.reduce(np.abs(x), axis=-1, keepdims=True)))
+    # 2^(e - 1) for max |x_j| = m 2^e, m in [1/2, 1): a power of two, so w is exact (any
+    # power of two near max |x_j| gives the same bits below)
+    scale = np.ldexp(HALF, np.frexp(np.maximum.reduce(np.abs(x), axis=-1, keepdims=True))[1])
     w = x / scale
-    square = w * w
-    top = row_argmax_mask(square)
-    wg = w * g
-    rest = np.add.reduce(np.where(top, 0.0, wg), axis=-1, keepdims=True)
-    others_wg = np.where(top, rest, np.add.reduce(wg, axis=-1, keepdims=True) - wg)
-    norm2 = np.add.reduce(square, axis=-1, keepdims=True)
-    # complement_sums(square), with the arg-max mask and the row sums already at hand
-    others_square = np.where(top, np.add.reduce(np.where(top, 0.0, square), axis=-1,
-                                                keepdims=True), norm2 - square)
-    return (g * others_square - w * others_wg) / (norm2 * (scale * np.sqrt(norm2)))
+    # w^2 and w g as one array, so that each sum below is one call for both
+    parts = np.empty((2,) + w.shape)
+    np.multiply(w, g, out=parts[1])
+    top = row_argmax_mask(np.multiply(w, w, out=parts[0]))
+    sums = np.add.reduce(parts, axis=-1, keepdims=True)
+    # sums over the other entries: for the top entry summed directly, elsewhere sum - own
+    others = np.where(top, np.add.reduce(np.where(top, ZERO, parts), axis=-1, keepdims=True),
+                      sums - parts)
+    norm2 = sums[0]
+    return (g * others[0] - w * others[1]) / (norm2 * (scale * np.sqrt(norm2)))
 
 
 def _info_nce_symbolic(n=3, d=2, row=0, normalize=True):
@@ -229,5 +297,8 @@ def info_nce(queries, keys, *, temperature=0.1, normalize=True):
     >>> float(info_nce(eye, eye, temperature=1.0))  # -log(e / (e + 1))
     0.31326168751822286
     """
-    *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
-    return margin + np.log1p(rest[:, 0])
+    fast = _unit_pair(queries, keys, temperature, normalize)
+    if fast is None:
+        *_, rest, margin = _info_nce_parts(queries, keys, temperature, normalize, value=True)
+        return margin + np.log1p(rest[:, 0])
+    return np.log1p(np.add.reduce(_tails(fast[1], temperature), axis=-1))

@@ -1,16 +1,20 @@
 r"""Metric-learning losses on embeddings (issue 15).
 
 Embeddings are rows: the last axis holds a vector, every leading axis indexes
-pairs, triplets or queries. Norms are computed after dividing each row by its
-largest entry, so rows with norms from 1e-150 to 1e150 neither overflow nor
-underflow when squared. :func:`contrastive_loss`, :func:`triplet_margin_loss`
-and :func:`cosine_embedding_loss` give one value per row;
+pairs, triplets or queries. A norm is the plain square root of the sum of squares
+where that can neither overflow nor underflow (every entry below 2^440 in size, the
+squared norm above 2^-900), and is computed after dividing the row by its largest
+entry elsewhere (row by row), so rows with norms from 1e-150 to 1e150 get accurate
+norms, and each row's result depends on that row alone. :func:`contrastive_loss`,
+:func:`triplet_margin_loss` and :func:`cosine_embedding_loss` give one value per row;
 :func:`hinge_embedding_loss` is elementwise on given distances (InfoNCE, a
 softmax over a batch, is in :mod:`lossbook.infonce`). Losses with several
 embedding inputs return one gradient per input, in argument order.
 ``embedding_symbols(name, k)`` gives the symbols of the ``symbolic()``
 definitions.
 """
+
+import math
 
 import numpy as np
 import sympy as sp
@@ -20,15 +24,16 @@ from ._registry import Argument, register_loss
 from ._rowwise import (
     HALF,
     ONE,
+    PLAIN_ENTRY_MAX,
     TINY_0D,
     ZERO,
-    embedding_rows,
+    checked_rows,
+    euclidean_norms,
     labels_for_rows,
     p_norm_gradient,
     p_norm_parts,
-    pair,
-    scaled_rows,
     shifted_difference,
+    shifted_norms,
     sides,
     signed_label_mask,
 )
@@ -43,7 +48,7 @@ __all__ = [
 
 #: PyTorch's constant added to each squared norm in :func:`cosine_embedding_loss`
 COSINE_EPS = 1e-12
-_COSINE_FLOOR = np.array(1e-6)  # the floor of a row's scale, a 0-d array for speed (see ZERO)
+_COSINE_ROOT = np.array(math.sqrt(COSINE_EPS))  # a 0-d array for speed (see ZERO)
 #: a given distance :math:`x` (:func:`hinge_embedding_loss`)
 distance_symbol = sp.Symbol("x", real=True)
 
@@ -73,27 +78,27 @@ def _components(name):
 
 
 def _contrastive_parts(y_true, x1, x2, margin):
-    """(similar, margin, x1 - x2 and its scaled_rows), similar the mask of y = 1."""
-    x1, x2 = embedding_rows(x1, "x1"), embedding_rows(x2, "x2")
-    check_same_shape(x1, x2, ("x1", "x2"))
+    """(similar, its count, margin, x1 - x2, its Euclidean norms (keepdims)), similar the
+    mask of y = 1."""
+    (x1, x2), bound = checked_rows((x1, x2), ("x1", "x2"))
     y = labels_for_rows(y_true, x1, "x1")
-    similar = y == 1.0
-    if np.count_nonzero(y != similar):  # y is 1 where similar, 0 elsewhere: labels in {0, 1}
+    similar = y == ONE
+    n_similar = np.count_nonzero(similar)
+    if n_similar + np.count_nonzero(y == ZERO) != y.size:  # a label other than 0 or 1
         labels_for_rows(y, x1, "x1", checked=True)
         raise ValueError("y_true must contain labels in {0, 1} (1: similar pair)")
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     diff = x1 - x2
-    return similar, margin, diff, scaled_rows(diff)
+    return similar, n_similar, margin, diff, euclidean_norms(diff, 2.0 * bound)
 
 
 def _contrastive_grad(y_true, x1, x2, *, margin=1.0):
     """(d/dx1, d/dx2): x1 - x2 for a similar pair; -(m - d) (x1 - x2)/d for a
     dissimilar pair closer than m (0 at d = 0); opposite signs for x2."""
-    similar, margin, diff, (scale, u, root) = _contrastive_parts(y_true, x1, x2, margin)
-    distance = (scale * root)[..., 0]
-    direction = np.divide(u, np.maximum(root, TINY_0D), out=u)  # u is not needed any more
+    similar, _, margin, diff, norm = _contrastive_parts(y_true, x1, x2, margin)
+    direction = diff / np.maximum(norm, TINY_0D)  # 0 for a zero row
     # labels are 0 or 1: where y = 0 the push is m - d inside the margin, 0 beyond it
-    push = np.where(similar, ZERO, np.maximum(margin - distance, ZERO))[..., None]
+    push = np.where(similar, ZERO, np.maximum(margin - norm[..., 0], ZERO))[..., None]
     grad = np.where(similar[..., None], diff, -push * direction)
     return grad, -grad
 
@@ -169,11 +174,10 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     >>> g1  # -(1 - 0.5) (0.6, 0.8)
     array([[-0.3, -0.4]])
     """
-    similar, margin, _, (scale, _, root) = _contrastive_parts(y_true, x1, x2, margin)
-    term = (scale * root)[..., 0]  # the distance d
+    similar, n_similar, margin, _, norm = _contrastive_parts(y_true, x1, x2, margin)
+    term = norm[..., 0]  # the distance d
     # one square of what is squared: d for a similar pair, max(0, m - d) otherwise (each
     # formula only where some pair needs it; in place, so that one row stays an array)
-    n_similar = np.count_nonzero(similar)
     if not n_similar:
         np.maximum(np.subtract(margin, term, out=term), ZERO, out=term)
     elif n_similar != similar.size:
@@ -186,9 +190,15 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
 # --------------------------------------------------------------------------
 
 
-def _distance(v, p, want_grad):
-    """||v||_p per row and, with want_grad, its gradient with respect to v (None without):
-    the scaled rows are dropped as soon as the gradient is formed."""
+def _distance(a, b, eps, p, bound, want_grad):
+    """||a - b + eps||_p per row and, with want_grad, its gradient with respect to a (None
+    without); ``bound`` bounds every |a_j - b_j + eps| (see lossbook._rowwise.plain_norm2)."""
+    if p == 2.0 and not want_grad:
+        return shifted_norms(a, b, eps, bound)[..., 0], None
+    v = shifted_difference(a, b, eps)
+    if p == 2.0:
+        norm = euclidean_norms(v, bound)
+        return norm[..., 0], v / np.maximum(norm, TINY_0D)
     scale, u, root = p_norm_parts(v, p)
     return (scale * root)[..., 0], (p_norm_gradient(v, u, root, p) if want_grad else None)
 
@@ -197,20 +207,19 @@ def _triplet_parts(anchor, positive, negative, margin, p, eps, swap, want_grad):
     """The hinge per triplet and, with want_grad, the gradients g of the distances to x+
     and x- (as a pair: see lossbook._rowwise.pair); with swap, the mask of the triplets
     that use d(x+, x-) and that distance's gradient (both None otherwise)."""
-    a, pos, neg = (embedding_rows(x, name) for x, name in (
-        (anchor, "anchor"), (positive, "positive"), (negative, "negative")))
-    check_same_shape(a, pos, ("anchor", "positive"))
-    check_same_shape(a, neg, ("anchor", "negative"))
+    rows, bound = checked_rows((anchor, positive, negative), ("anchor", "positive", "negative"))
     margin = check_scalar(margin, "margin", low=0.0, low_open=True)
     p = check_scalar(p, "p", low=1.0)
     eps = check_scalar(eps, "eps", low=0.0)
     swap = check_bool(swap, "swap")
+    bound = 2.0 * bound + eps  # of every entry of u - v + eps
     # Both distances at once: the same ufunc calls on the pair (x+, x-).
-    (d_pos, d_neg), g = sides(lambda other: _distance(shifted_difference(a, other, eps), p,
-                                                      want_grad), pair(pos, neg))
+    a = rows[0]
+    (d_pos, d_neg), g = sides(lambda other: _distance(a, other, eps, p, bound, want_grad),
+                              rows[1:])
     swapped = g_swap = None
     if swap:
-        d_swap, g_swap = _distance(shifted_difference(pos, neg, eps), p, want_grad)
+        d_swap, g_swap = _distance(rows[1], rows[2], eps, p, bound, want_grad)
         swapped = d_swap < d_neg
         d_neg = np.where(swapped, d_swap, d_neg)
     hinge = (d_pos - d_neg) + margin  # the margin survives next to huge distances
@@ -223,6 +232,8 @@ def _triplet_grad(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, sw
                                                swap, want_grad=True)
     active = (hinge > 0)[..., None]
     if swapped is None:  # g = (g(a - x+), g(a - x-))
+        if np.count_nonzero(active) == active.size:  # every hinge active: no mask (same bits)
+            return g[0] - g[1], -g[0], g[1]
         masked = sides(lambda side: np.where(active, side, ZERO), g)
         return masked[0] - masked[1], np.where(active, -g[0], ZERO), masked[1]
     g_pos, g_neg = g
@@ -333,36 +344,46 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
 # --------------------------------------------------------------------------
 
 
-def _cosine_rows(x):
-    """max |x_j| of each row (top), R = sqrt(||x||^2 + 1e-12) (scaled by max(top, 1e-6))
-    and x / R, for rows x (one side of a pair, or both stacked)."""
-    work = np.abs(x)  # then x / scale and its square, in place: one full-size temporary
-    top = np.maximum.reduce(work, axis=-1, keepdims=True)
-    scale = np.maximum(top, _COSINE_FLOOR)
-    np.divide(x, scale, out=work)
-    np.multiply(work, work, out=work)
-    r = scale * np.sqrt(np.add.reduce(work, axis=-1, keepdims=True) + COSINE_EPS / scale / scale)
-    return top, r, np.divide(x, r, out=work)
-
-
-def _cosine_parts(y_true, x1, x2, margin):
-    """The validated labels and margin, and the pairs (see lossbook._rowwise.pair) of the
-    rows and of their top, R and rows / R (_cosine_rows)."""
-    x1, x2 = embedding_rows(x1, "x1"), embedding_rows(x2, "x2")
-    check_same_shape(x1, x2, ("x1", "x2"))
-    similar, n_similar = signed_label_mask(labels_for_rows(y_true, x1, "x1"), x1)
+def _cosine_parts(y_true, x1, x2, margin, want_norm):
+    """Validated labels and margin, the pair (lossbook._rowwise.pair) of the rows, the pairs
+    of their norms (want_norm; else None) and of R = sqrt(||x||^2 + 1e-12) (keepdims: the
+    hypot of norm and sqrt(1e-12) with want_norm, else _cosine_r), and the cosines x1 . x2
+    / (R1 R2) (plain products cannot overflow; those that underflow are < 2^-122 R1 R2)."""
+    xs, bound = checked_rows((x1, x2), ("x1", "x2"))
+    similar, n_similar = signed_label_mask(labels_for_rows(y_true, xs[0], "x1"), xs[0])
     margin = check_scalar(margin, "margin", low=-1.0, high=1.0)
-    xs = pair(x1, x2)
-    return (similar, n_similar, margin, xs) + sides(_cosine_rows, xs)
+    norm = sides(lambda x: euclidean_norms(x, bound), xs) if want_norm else None
+    r = (sides(lambda n: np.hypot(n, _COSINE_ROOT), norm) if want_norm
+         else sides(lambda x: _cosine_r(x, bound), xs))
+    if bound <= PLAIN_ENTRY_MAX:
+        cos = np.add.reduce(xs[0] * xs[1], axis=-1) / (r[0] * r[1])[..., 0]
+        return similar, n_similar, margin, xs, norm, r, cos
+    # (rare) a product x1_j x2_j may overflow: such rows take the cosine of x1 / R1 and
+    # x2 / R2, row by row (the others as above, so that each row depends on itself alone)
+    with np.errstate(over="ignore", invalid="ignore"):
+        plain = np.add.reduce(xs[0] * xs[1], axis=-1) / (r[0] * r[1])[..., 0]
+    scaled = np.add.reduce((xs[0] / r[0]) * (xs[1] / r[1]), axis=-1)
+    small = sides(lambda x: np.maximum.reduce(np.abs(x), axis=-1) <= PLAIN_ENTRY_MAX, xs)
+    return similar, n_similar, margin, xs, norm, r, np.where(small[0] & small[1], plain, scaled)
 
 
-def _one_minus_cosine(r, ab, scratch=None):
-    """1 - cos as three non-negative terms (exact algebra, see the docstring); ``scratch``,
-    an array of one input's shape that is no longer needed, receives a - b."""
-    a, b = ab
+def _cosine_r(x, bound):
+    """R = sqrt(||x||^2 + 1e-12) (keepdims) for the loss alone: the plain sum of squares
+    where no square overflows (one that underflows, < 2^-1022, is nothing next to R^2 >=
+    1e-12: no lower bound needed); else, row by row, the hypot of norm and sqrt(1e-12)."""
+    if bound <= PLAIN_ENTRY_MAX:
+        return np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True) + COSINE_EPS)
+    with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
+        plain = np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True) + COSINE_EPS)
+    small = np.maximum.reduce(np.abs(x), axis=-1, keepdims=True) <= PLAIN_ENTRY_MAX
+    return np.where(small, plain, np.hypot(euclidean_norms(x, bound), _COSINE_ROOT))
+
+
+def _one_minus_cosine(xs, r):
+    """1 - cos as three non-negative terms (exact algebra, see the docstring)."""
     r1, r2 = r[0][..., 0], r[1][..., 0]
     inv_gap = ONE / r1 - ONE / r2
-    diff = np.subtract(a, b, out=scratch)
+    diff = xs[0] / r[0] - xs[1] / r[1]
     np.multiply(diff, diff, out=diff)
     return (HALF * np.add.reduce(diff, axis=-1) + 0.5 * COSINE_EPS * inv_gap * inv_gap
             + COSINE_EPS / r1 / r2)
@@ -380,24 +401,21 @@ def _cosine_grad(y_true, x1, x2, *, margin=0.0):
     grad_x1 cos = rho_2 / R_1 (u_2 - (u_1.u_2) u_1 + (eps / R_1^2)(u_1.u_2) u_1), the
     orthogonal part taken from a difference of unit rows; -that for y = 1, that for
     y = -1 with cos > m, 0 otherwise; the mirror image for x2 (both sides as one pair)."""
-    similar, _, margin, xs, top, r, (a, b) = _cosine_parts(y_true, x1, x2, margin)
-    cos = np.add.reduce(a * b, axis=-1)
-    units, rho = sides(_units_and_rho, xs, top, r)
-    c = np.add.reduce(units[0] * units[1], axis=-1, keepdims=True)
+    similar, _, margin, xs, norm, r, cos = _cosine_parts(y_true, x1, x2, margin, True)
+    units = sides(lambda x, n: x / np.maximum(n, TINY_0D), xs, norm)  # 0 for a zero row
+    rho = sides(np.divide, norm, r)
+    # u_1 . u_2 = cos / (rho_1 rho_2): only its sign (which difference of unit rows) and the
+    # small eps term use it, so the few ulp of this route are enough
+    c = cos[..., None] / np.maximum(rho[0] * rho[1], TINY_0D)
 
     def grad_cos(u, v, r_u, rho_v):  # grad_x1 cos from (u1, u2, R1, rho2); the mirror for x2
         return rho_v / r_u * (_orthogonal_part(u, v, c) + (COSINE_EPS / r_u / r_u) * c * u)
 
     sign = np.where(similar, -ONE, np.where(cos > margin, ONE, ZERO))[..., None]
-    return tuple(sign * g for g in sides(grad_cos, units, units[::-1], r, rho[::-1]))
-
-
-def _units_and_rho(x, top, r):
-    """Unit rows u = x / ||x|| and rho = ||x|| / R, from the row maxima already at hand
-    (as norm_and_direction)."""
-    u = x / np.maximum(top, TINY_0D)
-    root = np.sqrt(np.add.reduce(u * u, axis=-1, keepdims=True))
-    return np.divide(u, np.maximum(root, TINY_0D), out=u), (top * root) / r
+    grads = sides(grad_cos, units, units[::-1], r, rho[::-1])
+    if type(grads) is tuple:
+        return tuple(sign * g for g in grads)
+    return tuple(np.multiply(sign, grads, out=grads))  # both sides in one call
 
 
 def _cosine_symbolic(k=3, eps=COSINE_EPS):
@@ -464,12 +482,13 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
 
     Notes
     -----
-    Norms are scaled before squaring. With :math:`R_i = \sqrt{\lVert x_i\rVert^2 + \varepsilon}`,
+    With :math:`R_i = \sqrt{\lVert x_i\rVert^2 + \varepsilon}`,
     :math:`a = x_1/R_1`, :math:`b = x_2/R_2`, the identity
     :math:`1 - \cos = \tfrac12\lVert a - b\rVert^2 + \tfrac12\varepsilon(1/R_1 - 1/R_2)^2
     + \varepsilon/(R_1 R_2)` gives :math:`1 - \cos` as a sum of non-negative
     terms, so a similar pair that is already aligned gets its small loss with
-    full relative accuracy (for identical rows, :math:`\varepsilon / R^2`).
+    full relative accuracy (for identical rows, :math:`\varepsilon / R^2`); it is
+    used where :math:`\cos > 1/2` (below, :math:`1 - \cos` itself is as accurate).
     ``.grad`` returns ``(d/dx1, d/dx2)``, 0 for a dissimilar pair with
     :math:`\cos \le m`. With :math:`u_i = x_i/\lVert x_i\rVert` and
     :math:`\rho_i = \lVert x_i\rVert / R_i`, it is evaluated as
@@ -488,15 +507,21 @@ def cosine_embedding_loss(y_true, x1, x2, *, margin=0.0):
     ...                       margin=0.5, reduction="none").round(6)  # 1 - 0, cos 45° - 0.5
     array([1.      , 0.207107])
     """
-    similar, n_similar, margin, _, _, r, ab = _cosine_parts(y_true, x1, x2, margin)
+    similar, n_similar, margin, xs, _, r, cos = _cosine_parts(y_true, x1, x2, margin, False)
     # One kind of pair only: skip the other's formula (one pair, 0-d: np.where keeps an array).
-    if n_similar == similar.size and similar.ndim:
-        return _one_minus_cosine(r, ab)
-    products = ab[0] * ab[1]
-    hinge = np.maximum(np.add.reduce(products, axis=-1) - margin, ZERO)
+    if n_similar:
+        # 1 - cos as it stands where cos <= 1/2: the rounding error of cos, a few ulp of
+        # sum |x1_j x2_j| / (R1 R2) <= 1, is then a few ulp of 1 - cos >= 1/2. Closer
+        # pairs (where the subtraction would cancel) take the three-term form, row by row.
+        aligned = ONE - cos
+        if np.maximum.reduce(cos, axis=None) > 0.5:
+            aligned = np.where(cos > HALF, _one_minus_cosine(xs, r), aligned)
+        if n_similar == similar.size and similar.ndim:
+            return aligned
+    hinge = np.maximum(cos - margin, ZERO)
     if n_similar == 0 and similar.ndim:
         return hinge
-    return np.where(similar, _one_minus_cosine(r, ab, scratch=products), hinge)
+    return np.where(similar, aligned, hinge)
 
 
 # --------------------------------------------------------------------------
