@@ -15,6 +15,8 @@ its mass onto the two bins around the continuous target. All use the stable
 logit numerics of :mod:`lossbook.logits`.
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -23,6 +25,7 @@ from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
+    binary_logit_inputs,
     logit_residual,
     sigmoid_pair,
     sigmoid_positive,
@@ -30,7 +33,6 @@ from .logits import (
     softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
-    targets_logits_tail,
 )
 
 __all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
@@ -52,17 +54,27 @@ def _power(x, exponent):
     return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
+@functools.lru_cache(maxsize=32)
+def _class_weights(alpha):
+    """alpha and 1 - alpha as 0-d arrays, made once per value of alpha (read-only: shared)."""
+    weights = np.array(alpha), np.array(1.0 - alpha)
+    for w in weights:
+        w.flags.writeable = False
+    return weights
+
+
 def _focal_inputs(y_true, logits, alpha, gamma):
-    y, z, tail = targets_logits_tail(y_true, logits)
+    # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
+    y, z, tail, complement, largest = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    complement = _ONE - y  # 1 - y, formed once for alpha_t, 1 - p_t and the BCE
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
-        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * complement
+        weight_pos, weight_neg = _class_weights(alpha)
+        alpha_t = weight_pos * y + weight_neg * complement
     else:
         alpha_t = 1.0
-    return y, z, tail, gamma, alpha_t, complement
+    return y, z, tail, gamma, alpha_t, complement, largest
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -77,13 +89,15 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, largest = _focal_inputs(y_true, logits, alpha,
+                                                                     gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
-    # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
-    # where u is one of the two factors and r is the other one.
+    # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
+    # of the two factors and r is the other one) and |z| > 700: below, one of y, 1 - y is
+    # at least 1/2 and both sigmoids exceed e^-700 / 2, so u > 0.
     product = sig_pos * sig_neg
-    if np.minimum.reduce(miss, axis=None) > 0:
+    if largest < 700.0:
         ratio = product / miss
     else:
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
@@ -172,24 +186,23 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, _ = _focal_inputs(y_true, logits, alpha, gamma)
     miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
     return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z, tail = targets_logits_tail(y_true, logits)
+    y, z, tail, complement, _ = binary_logit_inputs(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, tail, beta
+    return y, z, tail, complement, beta
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
+    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
     # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
@@ -277,8 +290,7 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
-    complement = _ONE - y  # formed once for both terms
+    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
     gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
     # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
     if beta == 2.0 and type(gap) is np.ndarray:
@@ -452,15 +464,16 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z, tail = targets_logits_tail(y_true, logits)
+    q, z, tail, complement, largest = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    return q, z, tail, alpha, gamma
+    return q, z, tail, complement, largest, alpha, gamma
 
 
-def _sigmoid_power(z, sig_pos, gamma):
-    """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
-    if np.minimum.reduce(z, axis=None) >= -700.0:  # the common case: no subnormal σ(z)
+def _sigmoid_power(z, sig_pos, gamma, largest):
+    """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there.
+    ``largest`` is max |z|."""
+    if largest < 700.0:  # the common case: no subnormal σ(z)
         return _power(sig_pos, gamma)
     deep = z < -700.0
     with np.errstate(under="ignore"):
@@ -468,12 +481,12 @@ def _sigmoid_power(z, sig_pos, gamma):
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
-    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, largest, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos = sigmoid_positive(z, tail)
-    ce = bce_logits_values(q, z, tail)
+    ce = bce_logits_values(q, z, tail, complement=complement)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, largest) * ce
     return np.where(q > _ZERO, q * ce, negative)
 
 
@@ -482,12 +495,13 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     :math:`q(\sigma(z) - q)` for :math:`q > 0`;
     :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
     + \sigma(z)\big)` for :math:`q = 0`."""
-    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, largest, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, largest) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
-    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg), negative)
+    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg, complement=complement),
+                    negative)
 
 
 def _vfl_symbolic():

@@ -259,15 +259,24 @@ def bce_logits_loss(y, z):
     return bce_logits_values(y, z, exp_minus_abs(z))
 
 
-def targets_logits_tail(y_true, logits):
-    """:func:`targets_and_logits` and ``tail = e^-|z|`` (:func:`exp_minus_abs`), the same
-    bits; in the common case the logits' finiteness is read off the |z| the tail needs."""
-    if is_plain_pair(y_true, logits) and logits.ndim and in_unit_interval(y_true):
-        magnitude = np.abs(logits)
-        if np.maximum.reduce(magnitude, axis=None) < np.inf:  # NaN fails too
-            return y_true, logits, np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
+def binary_logit_inputs(y_true, logits):
+    """Targets in [0, 1], logits of the same shape, ``tail = e^-|z|``
+    (:func:`exp_minus_abs`), ``complement = 1 - y`` and the largest ``|z|`` (a float), as
+    :func:`targets_and_logits` validates them, the same bits. In the common case one
+    reduction checks the targets (``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1``:
+    ``1 - y`` rounds to a negative number only for ``y > 1``, and NaN fails) and the |z|
+    the tail needs certifies the logits finite; callers read gates off the largest |z|
+    (e.g. no sigmoid underflows while it is below 700)."""
+    if is_plain_pair(y_true, logits) and logits.ndim:
+        complement = _ONE - y_true
+        if np.minimum.reduce(np.minimum(y_true, complement), axis=None) >= 0.0:
+            magnitude = np.abs(logits)
+            largest = float(np.maximum.reduce(magnitude, axis=None))
+            if largest < np.inf:  # NaN fails too
+                tail = np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
+                return y_true, logits, tail, complement, largest
     y, z = targets_and_logits(y_true, logits)
-    return y, z, exp_minus_abs(z)
+    return y, z, exp_minus_abs(z), _ONE - y, float(np.maximum.reduce(np.abs(z), axis=None))
 
 
 def targets_and_logits(y_true, logits):
