@@ -17,14 +17,15 @@ import numpy as np
 import sympy as sp
 
 from ._registry import Argument, register_loss
-from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
+from ._rowwise import PSI_COEFFICIENTS, log1p_minus, power_series
 from ._validation import as_float_array, check_has_axis, check_pair, check_same_shape, check_scalar
 from .logits import (
     exp_minus_abs,
     sigmoid_pair,
     softmax_parts,
     softplus_pair,
-    tempered_softmax_parts,
+    tempered_softmax,
+    tempered_softmax_terms,
 )
 
 __all__ = ["distillation_loss", "gaussian_kl", "gan_discriminator_loss", "gan_generator_loss"]
@@ -40,29 +41,34 @@ z_fake = sp.Symbol("z_f", real=True)
 DISCRIMINATOR_KINDS = ("minimax", "hinge", "wasserstein")
 GENERATOR_KINDS = ("minimax", "non_saturating", "hinge", "wasserstein")
 
-def exp_excess(x):
+def exp_excess(x, largest=None):
     r""":math:`\psi(x) = e^x - 1 - x \ge 0` with full relative accuracy for every float ``x``.
 
     A Taylor series for :math:`|x| \le 1` (``expm1(x) - x`` would lose about
     :math:`\log_2(2/|x|)` bits there); ``expm1(x) - x`` beyond, where at most two
     bits cancel (:math:`x > 1`) or nothing does (:math:`x < -1`: two positive terms).
-    Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
+    Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`). ``largest``
+    is the largest entry of ``x``, if the caller knows it (one reduction fewer).
     """
     small = np.abs(x) <= 1.0
     n_small = np.count_nonzero(small)
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
-        series = horner(x, PSI_COEFFICIENTS)
+        series = power_series(x, PSI_COEFFICIENTS)
         return np.multiply(x * x, series, out=series)
-    xl = np.where(small, 0.0, x) if n_small else x
-    if np.maximum.reduce(xl, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
+    if largest is None:
+        largest = np.maximum.reduce(x, axis=None)
+    if largest > 709.0:  # e^x may overflow: inf, without a warning
         with np.errstate(over="ignore"):
-            large = np.expm1(xl) - xl
+            large = np.expm1(x) - x
     else:
-        large = np.expm1(xl) - xl
-    if not n_small and x.ndim:  # (a 0-d x takes np.where below, which returns an array)
-        return large
-    xs = np.where(small, x, 0.0)
-    return np.where(small, xs * xs * horner(xs, PSI_COEFFICIENTS), large)
+        large = np.expm1(x) - x
+    if not n_small:
+        return large if x.ndim else np.asarray(large)  # (a 0-d x: an array, as ever)
+    # some entries of each kind (x has an axis): the series on the small ones only, written
+    # over their large form
+    xs = x[small]
+    large[small] = xs * xs * power_series(xs, PSI_COEFFICIENTS)
+    return large
 
 
 def _check_kind(kind, kinds):
@@ -99,39 +105,97 @@ def _distillation_inputs(teacher_logits, student_logits, temperature):
     return t, s, temperature
 
 
+#: Where every centred log-ratio x_j <= 30, no p_j e^(x_j) exceeds e^30 and the series
+#: route below is accurate (e^x to 30 ulp at most); beyond, _distillation_far.
+_X_SWITCH = 30.0
 # Above this log-weight the row's KL exceeds 30 and the log-sum-exp route is accurate.
 _LOG_WEIGHT_SWITCH = 30.0
 
 
+def _row_mean(p, v):
+    """E_p[v] along the last axis (one vecdot, cheaper than a product and a sum)."""
+    return np.vecdot(p, v)
+
+
 def _distillation(t, s, temperature, want_grad):
-    r"""KL(p || q) per row and, with ``want_grad``, q - p, for p = softmax(t/T) (teacher)
+    r"""KL(p || q) per row or, with ``want_grad``, q - p, for p = softmax(t/T) (teacher)
     and q = softmax(s/T) (student).
 
-    With :math:`d = (s - t)/T` and :math:`x = d - \mathbb E_p[d]`, :math:`q \propto p e^x`
-    and :math:`\mathrm{KL} = \log \mathbb E_p[e^x] - \mathbb E_p[x] = \log(1 + A + B) - B
-    = A + [\log(1 + m) - m]`, :math:`m = A + B`,
-    :math:`A = \sum_j p_j \psi(x_j) \ge 0`, :math:`B = \sum_j p_j x_j \approx 0`. Nothing
-    cancels when the student is close to the teacher (KL second order in :math:`x`), and
-    :math:`q_j - p_j = p_j(\operatorname{expm1}(x_j) - A - B)/(1 + A + B)`. When some
-    :math:`p_j e^{x_j} > e^{30}` (the KL exceeds 30) the sum is taken as a log-sum-exp of
-    :math:`\log p_j + x_j`, which cannot overflow.
+    With :math:`d = (s - t)/T` and :math:`x = d - \mathbb E_p[d]`, :math:`q \propto p e^x`,
+    :math:`q_j - p_j = p_j(\operatorname{expm1}(x_j) - m)/(1 + m)` with
+    :math:`m = \mathbb E_p[\operatorname{expm1}(x)] = \mathbb E_p[e^x] - 1`, and
+    :math:`\mathrm{KL} = \log(1 + m) - B`, :math:`B = \mathbb E_p[x]`. Those sums carry
+    a few ulp of :math:`C = \mathbb E_p[|\operatorname{expm1}(x)| + |x|]`: enough for the
+    gradient (whose own terms carry as much), and for a row's KL where
+    :math:`C \le 8\,\mathrm{KL}` (a few times 1e-16 relative). The other rows (a student
+    close to its teacher) take :func:`_kl_near`, which sums no cancelling terms; rows with
+    some :math:`x_j > 30`, :func:`_distillation_far`.
     """
-    # Differences before dividing by T (t_j - max t here, s_j - t_j below), with remainders.
-    top_t, e, rest = tempered_softmax_parts(t, temperature)
-    p = e / (1.0 + rest)
+    if not (t.flags.c_contiguous and s.flags.c_contiguous):
+        t, s = np.ascontiguousarray(t), np.ascontiguousarray(s)
+    p = tempered_softmax(t, temperature)
     # s - t as an unevaluated sum hi + lo (Knuth's TwoSum): centring hi before adding lo
-    # keeps x accurate when s is t plus a large shift (the KL ignores the shift); a second
-    # centring leaves B = E_p[x] at rounding level, so that B^2 << A.
+    # keeps x accurate when s is t plus a large shift (the KL ignores the shift).
     hi = s - t
     s_back = hi + t
     lo = (s - s_back) + ((s_back - hi) - t)
-    x = ((hi - np.add.reduce(p * hi, axis=-1, keepdims=True)) + lo) / temperature
-    x -= np.add.reduce(p * x, axis=-1, keepdims=True)
+    x = (hi - _row_mean(p, hi)[..., None]) + lo
+    if temperature != 1.0:
+        x /= temperature
+    if np.maximum.reduce(x, axis=None) > _X_SWITCH:
+        return _distillation_far(t, s, temperature, p, x, want_grad)
+    growth = np.expm1(x)  # e^x - 1
+    m = _row_mean(p, growth)  # E_p[e^x] - 1
+    if want_grad:
+        growth -= m[..., None]
+        growth *= p
+        growth /= 1.0 + m[..., None]
+        return growth
+    kl = np.log1p(m) - _row_mean(p, x)
+    np.abs(growth, out=growth)
+    growth += np.abs(x)
+    # (a KL that rounds to <= 0 fails too)
+    if np.logical_and.reduce(_row_mean(p, growth) <= 8.0 * kl, axis=None):
+        return kl
+    return _kl_near(p, x)
+
+
+def _kl_near(p, x):
+    """KL = A + (log1p(m) - m), A = E_p[psi(x)] >= 0 summed without cancellation, B = E_p[x]
+    after a second centring (rounding level, so that B^2 << A), m = A + B."""
+    x = x - _row_mean(p, x)[..., None]
+    b = _row_mean(p, x)
+    return _kl_from_sums(_row_mean(p, exp_excess(x)), b)
+
+
+def _kl_from_sums(a_sum, b):
+    """KL = A + (log1p(m) - m) with m = A + B while m is small (B, rounding noise, may
+    exceed A when p is nearly one-hot); log1p(m) - B once A dominates (then
+    A + log1p(m) - m would cancel). Never below 0."""
+    m = a_sum + b  # E_p[e^x] - 1
+    small_m = m <= 0.5
+    n_small_m = np.count_nonzero(small_m)
+    if n_small_m == small_m.size:
+        kl = a_sum + log1p_minus(m)
+    elif n_small_m:
+        kl = np.where(small_m, a_sum + log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
+    else:
+        kl = np.log1p(m) - b
+    return np.maximum(kl, 0.0)
+
+
+def _distillation_far(t, s, temperature, p, x, want_grad):
+    """:func:`_distillation` where some x_j > 30: p_j e^(x_j) (which may overflow where the
+    KL does not) as the exponential of log(p_j e^(x_j)), and each row whose weights exceed
+    e^30 (a KL above 30) by a log-sum-exp."""
+    x = x - np.add.reduce(p * x, axis=-1, keepdims=True)  # a second centring, as in _kl_near
     b = np.add.reduce(p * x, axis=-1, keepdims=True)
+    top_indices, _, rest = tempered_softmax_terms(t, temperature)
     # log(p_j e^{x_j}) = (s_j - s_r)/T + x_r - log1p(rest), r the teacher's arg-max: one
     # rounding of the student's own logit gap, not log p_j + x_j (two large terms).
     row_shape = t.shape[:-1] + (1,)
-    s_r, x_r = s[top_t].reshape(row_shape), x[top_t].reshape(row_shape)  # one entry per row
+    s_r = s.reshape(-1)[top_indices].reshape(row_shape)  # one entry per row
+    x_r = x.reshape(-1)[top_indices].reshape(row_shape)
     log_w = (s - s_r) / temperature + (x_r - np.log1p(rest))
     large_row = np.maximum.reduce(log_w, axis=-1, keepdims=True) > _LOG_WEIGHT_SWITCH
     any_large = np.count_nonzero(large_row)
@@ -144,23 +208,13 @@ def _distillation(t, s, temperature, want_grad):
         x_low = x
         excess_a = p * exp_excess(x)
     a_sum = np.add.reduce(excess_a, axis=-1, keepdims=True)
-    m = a_sum + b  # E_p[e^x] - 1
-    # A + (log1p(m) - m) while m is small (B, rounding noise, may exceed A when p is nearly
-    # one-hot); log1p(m) - B once A dominates (then A + log1p(m) - m would cancel).
-    small_m = m <= 0.5
-    n_small_m = np.count_nonzero(small_m)
-    if n_small_m == small_m.size:
-        kl = a_sum + log1p_minus(m)
-    elif n_small_m:
-        kl = np.where(small_m, a_sum + log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
-    else:
-        kl = np.log1p(m) - b
-    if any_large:
-        _, top, _, rest_w = softmax_parts(log_w)
-        kl = np.where(large_row, top + np.log1p(rest_w) - b, kl)
-    kl = np.maximum(kl[..., 0], 0.0)
     if not want_grad:
-        return kl, None
+        kl = _kl_from_sums(a_sum, b)
+        if any_large:
+            _, top, _, rest_w = softmax_parts(log_w)
+            kl = np.where(large_row, np.maximum(top + np.log1p(rest_w) - b, 0.0), kl)
+        return kl[..., 0]
+    m = a_sum + b
     if x_low is x:
         excess = p * np.expm1(x)  # p (e^x - 1)
     else:
@@ -170,13 +224,13 @@ def _distillation(t, s, temperature, want_grad):
         shifted = (s - np.maximum.reduce(s, axis=-1, keepdims=True)) / temperature
         _, _, e_s, rest_s = softmax_parts(shifted)
         q_minus_p = np.where(large_row, e_s / (1.0 + rest_s) - p, q_minus_p)
-    return kl, q_minus_p
+    return q_minus_p
 
 
 def _distillation_grad(teacher_logits, student_logits, *, temperature=1.0):
     """Gradient of the summed loss w.r.t. the student's logits: T (q - p)."""
     t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * _distillation(t, s, temperature, want_grad=True)[1]
+    return temperature * _distillation(t, s, temperature, want_grad=True)
 
 
 def _distillation_symbolic(k=3):
@@ -266,12 +320,12 @@ def distillation_loss(teacher_logits, student_logits, *, temperature=1.0):
     >>> float(distillation_loss([0.0, 0.0], [0.0, 0.0]))
     0.0
     >>> float(distillation_loss([2.0, 0.0], [0.0, 2.0], temperature=2.0))  # 4 tanh(1/2)
-    1.8484686290400392
+    1.848468629040039
     >>> distillation_loss.grad([[1e3, 0.0]], [[0.0, 1e3]])  # T (q - p)
     array([[-1.,  1.]])
     """
     t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * temperature * _distillation(t, s, temperature, want_grad=False)[0]
+    return temperature * temperature * _distillation(t, s, temperature, want_grad=False)
 
 
 # --------------------------------------------------------------------------

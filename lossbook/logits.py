@@ -133,22 +133,41 @@ def shifted_exp(z, top_value):
     return e
 
 
-def tempered_softmax_parts(z, temperature):
-    """``top, e, rest`` of :func:`softmax_parts` for the rows of ``z / temperature``, each
-    ``e`` to about an ulp: the gap ``z - max z`` and its division by the temperature are
-    both rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
+def tempered_softmax_terms(z, temperature):
+    """:func:`softmax_terms` of the rows of the C-contiguous ``z / temperature``:
+    ``top_indices, e, rest`` (the row maxima of the scaled logits are 0), each ``e`` to
+    about an ulp: the gap ``z - max z`` and its division by the temperature are both
+    rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
     (TwoSum, TwoProd) are put back as ``e^(a + lo) = e^a (1 + lo)``."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
     gap = z - top_value
-    scaled = gap / temperature
-    top, _, e, rest = softmax_parts(scaled)
+    scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
+    top_indices = _row_top_indices(z)
+    e = np.exp(scaled)
+    rest = _sum_without(e, top_indices)
     if np.minimum.reduce(scaled, axis=None) >= -_ROUNDED_GAP:
-        return top, e, rest
+        return top_indices, e, rest
     gap_lo = two_sum(z, -top_value)[1]
     prod_hi, prod_lo = two_prod(scaled, temperature)
     e_lo = e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)  # 0 at each top entry
     e += e_lo
-    return top, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
+    return top_indices, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
+
+
+def tempered_softmax(z, temperature):
+    """``softmax(z / temperature)`` of the rows of a C-contiguous ``z``, each entry to a few
+    ulp: the shifted exponentials of :func:`tempered_softmax_terms` (remainders put back
+    where some scaled gap is below ``-_ROUNDED_GAP``) over their row sum."""
+    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
+    gap = z - top_value
+    scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
+    e = np.exp(scaled)
+    if np.minimum.reduce(scaled, axis=None) < -_ROUNDED_GAP:
+        gap_lo = two_sum(z, -top_value)[1]
+        prod_hi, prod_lo = two_prod(scaled, temperature)
+        e += e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    return e
 
 
 def softmax_terms(z, starts=None):
