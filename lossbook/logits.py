@@ -117,15 +117,17 @@ def row_argmax_mask(x):
 _ROUNDED_GAP = 32.0
 
 
-def shifted_exp(z, top_value):
+def shifted_exp(z, top_value, bounded=False):
     """``exp(z - top_value)`` (``top_value`` the row maxima), each entry to about an ulp.
 
     The gap ``z - top_value`` is rounded when formed; where some gap is below
     ``-_ROUNDED_GAP`` its exact remainder ``lo`` (TwoSum) is put back as
     ``e^(gap + lo) = e^gap (1 + lo)`` (``|lo|`` is at most half an ulp of the gap).
+    ``bounded``: the caller knows that no gap is below ``-_ROUNDED_GAP`` (every
+    ``|z| <= _ROUNDED_GAP / 2``), which saves the reduction that finds out.
     """
     e = np.subtract(z, top_value)
-    if np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
+    if bounded or np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
         return np.exp(e, out=e)
     lo = two_sum(z, -top_value)[1]
     np.exp(e, out=e)
@@ -170,12 +172,13 @@ def tempered_softmax(z, temperature):
     return e
 
 
-def softmax_terms(z, starts=None):
+def softmax_terms(z, starts=None, bounded=False):
     """:func:`softmax_parts` of a C-contiguous ``z``, with the flat (C-order) index of each
     row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
-    ``starts`` is ``row_starts(z)``, if the caller has it already."""
+    ``starts`` is ``row_starts(z)``, if the caller has it already; ``bounded`` as in
+    :func:`shifted_exp`."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = shifted_exp(z, top_value)
+    e = shifted_exp(z, top_value, bounded)
     top_indices = _row_top_indices(z, starts)
     return top_indices, top_value, e, _sum_without(e, top_indices)
 
@@ -199,28 +202,33 @@ def softmax_parts(z):
     return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
 
 
-def one_hot_cross_entropy(z, starts, targets):
+def one_hot_cross_entropy(z, starts, targets, bounded=False):
     r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
     C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
     :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With logits of finite spread
     (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
     of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
-    exact 0."""
-    _, top_value, _, rest = softmax_terms(z, starts)
+    exact 0. ``bounded`` as in :func:`shifted_exp`."""
+    _, top_value, _, rest = softmax_terms(z, starts, bounded)
     return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
 
 
 def one_hot_cross_entropy_grad(z, starts, targets):
-    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``:
-    ``e_j / S`` off the target and ``(0 - (S - e_t)) / S`` at it (``S`` the sum of
-    ``e = exp(z - max z)``, ``S - e_t`` summed without cancellation). These are the
-    operations of the general ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row,
-    where each product with a 0 or a 1 is exact: the same bits."""
-    top_indices, _, e, rest = softmax_terms(z, starts)
-    rest, flat = rest.reshape(-1), e.reshape(-1)
-    total = 1.0 + rest
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``."""
+    return softmax_minus_one_hot(targets, *softmax_terms(z, starts))
+
+
+def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
+    """``softmax(z) - t`` for one-hot rows ``t`` (flat indices ``targets``) from the
+    :func:`softmax_terms` of ``z``, in place in ``e``: ``e_j / S`` off the target and
+    ``(0 - (S - e_t)) / S`` at it (``S`` the sum of ``e = exp(z - max z)``, ``S - e_t``
+    summed without cancellation). These are the operations of the general
+    ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row, where each product with a 0
+    or a 1 is exact: the same bits."""
+    row_total = 1.0 + rest  # S, one per row (rest keeps its dimension)
+    rest, total, flat = rest.reshape(-1), row_total.reshape(-1), e.reshape(-1)
     others = np.where(targets == top_indices, rest, total - flat[targets])
-    np.divide(e, total.reshape(-1, 1), out=e)
+    np.divide(e, row_total, out=e)
     flat[targets] = np.subtract(0.0, others) / total
     return e
 

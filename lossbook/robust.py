@@ -29,7 +29,13 @@ from ._validation import (
     is_plain_pair,
     plain_class_indices,
 )
-from .logits import one_hot_cross_entropy, row_starts, softmax_parts
+from .logits import (
+    one_hot_cross_entropy,
+    row_starts,
+    softmax_minus_one_hot,
+    softmax_parts,
+    softmax_terms,
+)
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -568,23 +574,48 @@ def _gce_parts(labels, z):
     return at_label, top, e, rest, log_p_y
 
 
-def _gce_values(y_true, logits, q=0.7):
-    labels, z, q = _gce_inputs(y_true, logits, q)
-    # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1. Signs
-    # are moved where they cost no pass: rounding is symmetric in sign, the bits the same.
-    if not z.flags.c_contiguous:
-        return np.expm1(q * _gce_parts(labels, z)[-1]) / -q
-    # -log p_y as cross-entropy's (max z - z_y) + log1p(rest): the negated operations of
-    # log p_y = (z_y - max z) - log1p(rest); 0 - (-log p_y) gives its bits (a 0 is +0 too)
+def _gce_common(y_true, logits, q):
+    """The common case of :func:`_gce_inputs`: C-contiguous finite float64 logits and class
+    indices that certainly lie in [0, k). Returns ``(z, flat index of each row's first
+    entry, flat index of each label's logit, q, bounded)``, ``bounded`` when every |z| <= 16
+    (no gap z - max z below -32: :func:`~lossbook.logits.shifted_exp` then needs no
+    reduction to find out), or ``None``: :func:`_gce_inputs` then validates (and raises)."""
+    z = logits
+    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim >= 2 and z.size
+            and z.flags.c_contiguous and type(y_true) is np.ndarray
+            and y_true.shape == z.shape[:-1]):
+        return None
+    largest = np.maximum.reduce(np.abs(z), axis=None)
+    if not largest < np.inf:  # NaN fails too
+        return None
+    labels = plain_class_indices(y_true, z.shape[-1])
+    if labels is None:
+        return None
+    q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
     starts = row_starts(z)
-    minus_log_p_y = one_hot_cross_entropy(z, starts, starts + labels.reshape(-1))
-    log_p_y = np.subtract(0.0, minus_log_p_y.reshape(labels.shape))
-    return np.expm1(q * log_p_y) / -q
+    return z, starts, starts + labels.reshape(-1), q, largest <= 16.0
+
+
+def _gce_values(y_true, logits, q=0.7):
+    common = _gce_common(y_true, logits, q)
+    if common is None:
+        labels, z, q = _gce_inputs(y_true, logits, q)
+        # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1.
+        return np.expm1(q * _gce_parts(labels, z)[-1]) / -q
+    z, starts, targets, q, bounded = common
+    # -log p_y as cross-entropy's (max z - z_y) + log1p(rest): the negated operations of
+    # log p_y = (z_y - max z) - log1p(rest), and q log p_y = (-q)(-log p_y), the same bits
+    # (rounding is symmetric in sign)
+    minus_q = np.array(-q)
+    minus_log_p_y = one_hot_cross_entropy(z, starts, targets, bounded)
+    return (np.expm1(minus_q * minus_log_p_y) / minus_q).reshape(z.shape[:-1])
 
 
 def _power_of_probability(log_p, q):
-    """p^q = exp(q log p) with the product q log p formed exactly (hi + lo): a rounded
-    product would cost |q log p| ulp, e.g. 300 ulp at p = e^-1000, q = 0.3."""
+    """p^q = exp(q log p) with the product q log p formed exactly (hi + lo) where it is
+    large: a rounded product costs |q log p| ulp, e.g. 300 ulp at p = e^-1000, q = 0.3."""
+    if np.minimum.reduce(log_p, axis=None) * q >= -1.0:  # then it costs an ulp at most
+        return np.exp(q * log_p)
     hi, lo = _two_prod(np.float64(q), log_p)
     with np.errstate(under="ignore"):
         return np.exp(hi) * (1.0 + lo)
@@ -593,6 +624,14 @@ def _power_of_probability(log_p, q):
 def _gce_grad(y_true, logits, *, q=0.7):
     r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
     :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
+    common = _gce_common(y_true, logits, q)
+    if common is not None:
+        z, starts, targets, q, bounded = common
+        top_indices, top_value, e, rest = softmax_terms(z, starts, bounded)
+        log_p_y = (z.reshape(-1)[targets] - top_value.reshape(-1)) - np.log1p(rest.reshape(-1))
+        ce_grad = softmax_minus_one_hot(targets, top_indices, top_value, e, rest)
+        ce_grad *= _power_of_probability(log_p_y, q).reshape(rest.shape)
+        return ce_grad
     labels, z, q = _gce_inputs(y_true, logits, q)
     at_label, top, e, rest, log_p_y = _gce_parts(labels, z)
     onehot = np.zeros(z.shape)
