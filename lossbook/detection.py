@@ -306,8 +306,14 @@ def quality_focal(y_true, logits, *, beta=2.0):
 
 def _dfl_inputs(y_true, logits):
     """Validate; return the logits (..., K), the flat index of each target's left bin
-    in them, and the two-hot weights of the left and the right bin, both (n,)."""
-    z = as_float_array(logits, "logits")
+    in them, the two-hot weights of the left and the right bin, both (n,), and whether
+    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``)."""
+    z = logits
+    # The common case: a finite float64 array, which its largest |z| certifies.
+    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
+            and (largest := np.maximum.reduce(np.abs(z), axis=None)) < np.inf):
+        z = as_float_array(logits, "logits")
+        largest = np.maximum.reduce(np.abs(z), axis=None)
     if z.ndim < 2 or z.shape[-1] < 2:
         raise ValueError(
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
@@ -337,13 +343,16 @@ def _dfl_inputs(y_true, logits):
     left_weight = (left + _ONE) - y
     left_index = left.astype(np.intp)
     left_index += np.arange(0, z.size, k)
-    return z, left_index, left_weight, right_weight
+    return z, left_index, left_weight, right_weight, largest <= 16.0
 
 
 def _dfl_values(y_true, logits):
-    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
     # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
-    _, top_value, _, rest = (softmax_terms if z.flags.c_contiguous else softmax_parts)(z)
+    if z.flags.c_contiguous:
+        _, top_value, _, rest = softmax_terms(z, bounded=bounded)
+    else:
+        _, top_value, _, rest = softmax_parts(z)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
@@ -357,7 +366,7 @@ def _dfl_values(y_true, logits):
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
     right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
@@ -368,7 +377,7 @@ def _dfl_grad(y_true, logits):
     left_top = left_weight >= right_weight
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
-    top, _, e, rest = softmax_parts(z)
+    top, _, e, rest = softmax_parts(z, bounded)
     normaliser = _ONE + rest
     others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
