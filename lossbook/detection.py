@@ -65,7 +65,7 @@ def _class_weights(alpha):
 
 def _focal_inputs(y_true, logits, alpha, gamma):
     # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
-    y, z, tail, complement, largest = binary_logit_inputs(y_true, logits)
+    y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     # alpha < 0 switches the class weighting off, as in torchvision.
@@ -74,7 +74,7 @@ def _focal_inputs(y_true, logits, alpha, gamma):
         alpha_t = weight_pos * y + weight_neg * complement
     else:
         alpha_t = 1.0
-    return y, z, tail, gamma, alpha_t, complement, largest
+    return y, z, tail, gamma, alpha_t, complement, moderate
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -89,15 +89,15 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement, largest = _focal_inputs(y_true, logits, alpha,
-                                                                     gamma)
+    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha,
+                                                                      gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
-    # of the two factors and r is the other one) and |z| > 700: below, one of y, 1 - y is
-    # at least 1/2 and both sigmoids exceed e^-700 / 2, so u > 0.
+    # of the two factors and r is the other one) and |z| > 700: up to there, one of y, 1 - y
+    # is at least 1/2 and both sigmoids exceed e^-700 / 2, so u > 0.
     product = sig_pos * sig_neg
-    if largest < 700.0:
+    if moderate:
         ratio = product / miss
     else:
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
@@ -473,16 +473,16 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z, tail, complement, largest = binary_logit_inputs(y_true, logits)
+    q, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    return q, z, tail, complement, largest, alpha, gamma
+    return q, z, tail, complement, moderate, alpha, gamma
 
 
-def _sigmoid_power(z, sig_pos, gamma, largest):
+def _sigmoid_power(z, sig_pos, gamma, moderate):
     """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there.
-    ``largest`` is max |z|."""
-    if largest < 700.0:  # the common case: no subnormal σ(z)
+    ``moderate``: every |z| <= 700."""
+    if moderate:  # the common case: no subnormal σ(z)
         return _power(sig_pos, gamma)
     deep = z < -700.0
     with np.errstate(under="ignore"):
@@ -490,12 +490,12 @@ def _sigmoid_power(z, sig_pos, gamma, largest):
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
-    q, z, tail, complement, largest, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, moderate, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos = sigmoid_positive(z, tail)
     ce = bce_logits_values(q, z, tail, complement=complement)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, largest) * ce
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * ce
     return np.where(q > _ZERO, q * ce, negative)
 
 
@@ -504,10 +504,10 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     :math:`q(\sigma(z) - q)` for :math:`q > 0`;
     :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
     + \sigma(z)\big)` for :math:`q = 0`."""
-    q, z, tail, complement, largest, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, moderate, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, largest) * (
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
     return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg, complement=complement),
                     negative)

@@ -286,24 +286,31 @@ def bce_logits_loss(y, z):
     return bce_logits_values(y, z, exp_minus_abs(z))
 
 
+#: |z| up to which no sigmoid underflows (σ(-|z|) >= e^-700 / 2): the common case of
+#: :func:`binary_logit_inputs`.
+_MODERATE_LOGIT, _MINUS_ONE = np.array(700.0), np.array(-1.0)
+
+
 def binary_logit_inputs(y_true, logits):
     """Targets in [0, 1], logits of the same shape, ``tail = e^-|z|``
-    (:func:`exp_minus_abs`), ``complement = 1 - y`` and the largest ``|z|`` (a float), as
-    :func:`targets_and_logits` validates them, the same bits. In the common case one
-    reduction checks the targets (``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1``:
-    ``1 - y`` rounds to a negative number only for ``y > 1``, and NaN fails) and the |z|
-    the tail needs certifies the logits finite; callers read gates off the largest |z|
-    (e.g. no sigmoid underflows while it is below 700)."""
+    (:func:`exp_minus_abs`), ``complement = 1 - y`` and whether every ``|z| <= 700`` (no
+    sigmoid underflows), validated as :func:`targets_and_logits` does, the same bits.
+
+    In the common case one reduction checks both arrays: ``min(y, 1 - y) >= 0`` exactly
+    when ``0 <= y <= 1`` (``1 - y`` rounds to a negative number only for ``y > 1``) and
+    ``700 - |z| >= 0`` for moderate finite logits; NaN fails both. Anything else (large
+    logits included) takes the full checks.
+    """
     if is_plain_pair(y_true, logits) and logits.ndim:
         complement = _ONE - y_true
-        if np.minimum.reduce(np.minimum(y_true, complement), axis=None) >= 0.0:
-            magnitude = np.abs(logits)
-            largest = float(np.maximum.reduce(magnitude, axis=None))
-            if largest < np.inf:  # NaN fails too
-                tail = np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
-                return y_true, logits, tail, complement, largest
+        minus_magnitude = np.copysign(logits, _MINUS_ONE)  # -|z|, one call
+        margin = np.minimum(np.minimum(y_true, complement), minus_magnitude + _MODERATE_LOGIT)
+        if np.minimum.reduce(margin, axis=None) >= 0.0:
+            tail = np.exp(minus_magnitude, out=minus_magnitude)
+            return y_true, logits, tail, complement, True
     y, z = targets_and_logits(y_true, logits)
-    return y, z, exp_minus_abs(z), _ONE - y, float(np.maximum.reduce(np.abs(z), axis=None))
+    moderate = bool(np.maximum.reduce(np.abs(z), axis=None) <= 700.0)
+    return y, z, exp_minus_abs(z), _ONE - y, moderate
 
 
 def targets_and_logits(y_true, logits):
