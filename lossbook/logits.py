@@ -289,6 +289,9 @@ def bce_logits_loss(y, z):
 #: |z| up to which no sigmoid underflows (σ(-|z|) >= e^-700 / 2): the common case of
 #: :func:`binary_logit_inputs`.
 _MODERATE_LOGIT, _MINUS_ONE = np.array(700.0), np.array(-1.0)
+#: Up to this size one reduction of a fused margin array checks the binary inputs; above,
+#: separate reductions (which need no temporaries) cost less.
+_FUSED_CHECK_LIMIT = 4096
 
 
 def binary_logit_inputs(y_true, logits):
@@ -296,16 +299,22 @@ def binary_logit_inputs(y_true, logits):
     (:func:`exp_minus_abs`), ``complement = 1 - y`` and whether every ``|z| <= 700`` (no
     sigmoid underflows), validated as :func:`targets_and_logits` does, the same bits.
 
-    In the common case one reduction checks both arrays: ``min(y, 1 - y) >= 0`` exactly
-    when ``0 <= y <= 1`` (``1 - y`` rounds to a negative number only for ``y > 1``) and
-    ``700 - |z| >= 0`` for moderate finite logits; NaN fails both. Anything else (large
-    logits included) takes the full checks.
+    In the common case of a small input one reduction checks both arrays:
+    ``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1`` (``1 - y`` rounds to a negative
+    number only for ``y > 1``) and ``700 - |z| >= 0`` for moderate finite logits; NaN
+    fails both. Anything else (logits beyond 700 included) takes the full checks.
     """
     if is_plain_pair(y_true, logits) and logits.ndim:
         complement = _ONE - y_true
         minus_magnitude = np.copysign(logits, _MINUS_ONE)  # -|z|, one call
-        margin = np.minimum(np.minimum(y_true, complement), minus_magnitude + _MODERATE_LOGIT)
-        if np.minimum.reduce(margin, axis=None) >= 0.0:
+        if logits.size <= _FUSED_CHECK_LIMIT:
+            margin = np.minimum(np.minimum(y_true, complement),
+                                minus_magnitude + _MODERATE_LOGIT)
+            valid = np.minimum.reduce(margin, axis=None) >= 0.0
+        else:  # three reductions, no temporaries (each a fresh page-faulted array here)
+            valid = (in_unit_interval(y_true)
+                     and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT)
+        if valid:
             tail = np.exp(minus_magnitude, out=minus_magnitude)
             return y_true, logits, tail, complement, True
     y, z = targets_and_logits(y_true, logits)
