@@ -13,6 +13,8 @@ full relative accuracy at :math:`x = 10^{-8}` (where :math:`\psi \approx
 5 \cdot 10^{-17}` and ``exp(x) - 1 - x`` would return 0 or noise).
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -96,18 +98,29 @@ def logit_symbols(k):
 
 
 def _distillation_inputs(teacher_logits, student_logits, temperature):
+    """Validated teacher and student logits, the temperature, and the largest |t| and |s|
+    (which certify both finite in the common case, and let _distillation skip gates)."""
+    t, s = teacher_logits, student_logits
+    if (type(t) is np.ndarray and type(s) is np.ndarray and t.dtype == np.float64
+            and s.dtype == np.float64 and t.ndim and t.size and t.shape == s.shape
+            and type(temperature) is float and 0.0 < temperature < math.inf):
+        largest_t = float(np.maximum.reduce(np.abs(t), axis=None))
+        largest_s = float(np.maximum.reduce(np.abs(s), axis=None))
+        if largest_t < math.inf and largest_s < math.inf:  # NaN fails too
+            return t, s, temperature, largest_t, largest_s
     t = check_has_axis(as_float_array(teacher_logits, "teacher_logits"), "teacher_logits",
                        "classes")
     s = check_has_axis(as_float_array(student_logits, "student_logits"), "student_logits",
                        "classes")
     check_same_shape(t, s, ("teacher_logits", "student_logits"))
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    return t, s, temperature
+    return (t, s, temperature, float(np.maximum.reduce(np.abs(t), axis=None)),
+            float(np.maximum.reduce(np.abs(s), axis=None)))
 
 
-#: Where every centred log-ratio x_j <= 30, no p_j e^(x_j) exceeds e^30 and the series
-#: route below is accurate (e^x to 30 ulp at most); beyond, _distillation_far.
-_X_SWITCH = 30.0
+#: Where every centred log-ratio x_j <= 40, no p_j e^(x_j) exceeds e^40 and the route
+#: below is accurate (e^x to 40 ulp at most, 4e-15); beyond, _distillation_far.
+_X_SWITCH = 40.0
 # Above this log-weight the row's KL exceeds 30 and the log-sum-exp route is accurate.
 _LOG_WEIGHT_SWITCH = 30.0
 
@@ -117,7 +130,7 @@ def _row_mean(p, v):
     return np.vecdot(p, v)
 
 
-def _distillation(t, s, temperature, want_grad):
+def _distillation(t, s, temperature, want_grad, largest_t, largest_s):
     r"""KL(p || q) per row or, with ``want_grad``, q - p, for p = softmax(t/T) (teacher)
     and q = softmax(s/T) (student).
 
@@ -129,11 +142,13 @@ def _distillation(t, s, temperature, want_grad):
     gradient (whose own terms carry as much), and for a row's KL where
     :math:`C \le 8\,\mathrm{KL}` (a few times 1e-16 relative). The other rows (a student
     close to its teacher) take :func:`_kl_near`, which sums no cancelling terms; rows with
-    some :math:`x_j > 30`, :func:`_distillation_far`.
+    some :math:`x_j > 30`, :func:`_distillation_far`. ``largest_t`` and ``largest_s``
+    are the largest |t| and |s|: every :math:`|x_j| \le 2(|t| + |s|)_{\max}/T`.
     """
     if not (t.flags.c_contiguous and s.flags.c_contiguous):
         t, s = np.ascontiguousarray(t), np.ascontiguousarray(s)
-    p = tempered_softmax(t, temperature)
+    # |t| <= 16 T: no scaled gap below -32, nothing to put back (see tempered_softmax)
+    p = tempered_softmax(t, temperature, bounded=largest_t <= 16.0 * temperature)
     # s - t as an unevaluated sum hi + lo (Knuth's TwoSum): centring hi before adding lo
     # keeps x accurate when s is t plus a large shift (the KL ignores the shift).
     hi = s - t
@@ -142,7 +157,8 @@ def _distillation(t, s, temperature, want_grad):
     x = (hi - _row_mean(p, hi)[..., None]) + lo
     if temperature != 1.0:
         x /= temperature
-    if np.maximum.reduce(x, axis=None) > _X_SWITCH:
+    if (2.0 * (largest_t + largest_s) > _X_SWITCH * temperature
+            and np.maximum.reduce(x, axis=None) > _X_SWITCH):
         return _distillation_far(t, s, temperature, p, x, want_grad)
     growth = np.expm1(x)  # e^x - 1
     m = _row_mean(p, growth)  # E_p[e^x] - 1
@@ -229,8 +245,9 @@ def _distillation_far(t, s, temperature, p, x, want_grad):
 
 def _distillation_grad(teacher_logits, student_logits, *, temperature=1.0):
     """Gradient of the summed loss w.r.t. the student's logits: T (q - p)."""
-    t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * _distillation(t, s, temperature, want_grad=True)
+    t, s, temperature, largest_t, largest_s = _distillation_inputs(
+        teacher_logits, student_logits, temperature)
+    return temperature * _distillation(t, s, temperature, True, largest_t, largest_s)
 
 
 def _distillation_symbolic(k=3):
@@ -324,8 +341,10 @@ def distillation_loss(teacher_logits, student_logits, *, temperature=1.0):
     >>> distillation_loss.grad([[1e3, 0.0]], [[0.0, 1e3]])  # T (q - p)
     array([[-1.,  1.]])
     """
-    t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * temperature * _distillation(t, s, temperature, want_grad=False)
+    t, s, temperature, largest_t, largest_s = _distillation_inputs(
+        teacher_logits, student_logits, temperature)
+    return temperature * temperature * _distillation(t, s, temperature, False, largest_t,
+                                                     largest_s)
 
 
 # --------------------------------------------------------------------------
