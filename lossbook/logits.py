@@ -106,6 +106,16 @@ def _sum_without(x, flat_indices):
     return sums
 
 
+def _sum_without_top(e, top_indices):
+    """:func:`_sum_without` for shifted exponentials ``e``, whose entry at each row's top is
+    exactly 1 (``exp(0)``): it is restored without being read first."""
+    flat = e.reshape(-1)
+    flat[top_indices] = 0.0
+    sums = np.add.reduce(e, axis=-1, keepdims=True)
+    flat[top_indices] = 1.0
+    return sums
+
+
 def row_argmax_mask(x):
     """Boolean mask of the first arg-max entry along the last axis of each row."""
     return _mask_at(x.shape, _row_top_indices(x))
@@ -146,7 +156,7 @@ def tempered_softmax_terms(z, temperature):
     scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
     top_indices = _row_top_indices(z)
     e = np.exp(scaled)
-    rest = _sum_without(e, top_indices)
+    rest = _sum_without_top(e, top_indices)
     if np.minimum.reduce(scaled, axis=None) >= -_ROUNDED_GAP:
         return top_indices, e, rest
     gap_lo = two_sum(z, -top_value)[1]
@@ -182,7 +192,7 @@ def softmax_terms(z, starts=None, bounded=False):
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
     e = shifted_exp(z, top_value, bounded)
     top_indices = _row_top_indices(z, starts)
-    return top_indices, top_value, e, _sum_without(e, top_indices)
+    return top_indices, top_value, e, _sum_without_top(e, top_indices)
 
 
 def softmax_parts(z, bounded=False):

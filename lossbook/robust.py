@@ -623,7 +623,8 @@ def _gce_values(y_true, logits, q=0.7):
     # (rounding is symmetric in sign)
     minus_q = np.array(-q)
     minus_log_p_y = one_hot_cross_entropy(z, starts, targets, bounded)
-    return (np.expm1(minus_q * minus_log_p_y) / minus_q).reshape(z.shape[:-1])
+    values = np.expm1(minus_q * minus_log_p_y) / minus_q
+    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 def _power_of_probability(log_p, q):
