@@ -43,23 +43,20 @@ z_fake = sp.Symbol("z_f", real=True)
 DISCRIMINATOR_KINDS = ("minimax", "hinge", "wasserstein")
 GENERATOR_KINDS = ("minimax", "non_saturating", "hinge", "wasserstein")
 
-def exp_excess(x, largest=None):
+def exp_excess(x):
     r""":math:`\psi(x) = e^x - 1 - x \ge 0` with full relative accuracy for every float ``x``.
 
     A Taylor series for :math:`|x| \le 1` (``expm1(x) - x`` would lose about
     :math:`\log_2(2/|x|)` bits there); ``expm1(x) - x`` beyond, where at most two
     bits cancel (:math:`x > 1`) or nothing does (:math:`x < -1`: two positive terms).
-    Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`). ``largest``
-    is the largest entry of ``x``, if the caller knows it (one reduction fewer).
+    Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
     """
     small = np.abs(x) <= 1.0
     n_small = np.count_nonzero(small)
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
         series = power_series(x, PSI_COEFFICIENTS)
         return np.multiply(x * x, series, out=series)
-    if largest is None:
-        largest = np.maximum.reduce(x, axis=None)
-    if largest > 709.0:  # e^x may overflow: inf, without a warning
+    if np.maximum.reduce(x, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
         with np.errstate(over="ignore"):
             large = np.expm1(x) - x
     else:
@@ -140,10 +137,11 @@ def _distillation(t, s, temperature, want_grad, largest_t, largest_s):
     :math:`\mathrm{KL} = \log(1 + m) - B`, :math:`B = \mathbb E_p[x]`. Those sums carry
     a few ulp of :math:`C = \mathbb E_p[|\operatorname{expm1}(x)| + |x|]`: enough for the
     gradient (whose own terms carry as much), and for a row's KL where
-    :math:`C \le 8\,\mathrm{KL}` (a few times 1e-16 relative). The other rows (a student
-    close to its teacher) take :func:`_kl_near`, which sums no cancelling terms; rows with
-    some :math:`x_j > 30`, :func:`_distillation_far`. ``largest_t`` and ``largest_s``
-    are the largest |t| and |s|: every :math:`|x_j| \le 2(|t| + |s|)_{\max}/T`.
+    :math:`C \le 8\,\mathrm{KL}` (a few times 1e-16 relative). Where some row fails that
+    test (a student close to its teacher), every row takes :func:`_kl_near`, which sums no
+    cancelling terms; where some :math:`x_j > 40`, :func:`_distillation_far` takes over.
+    ``largest_t`` and ``largest_s`` are the largest |t| and |s|: every
+    :math:`|x_j| \le 2(|t| + |s|)_{\max}/T`.
     """
     if not (t.flags.c_contiguous and s.flags.c_contiguous):
         t, s = np.ascontiguousarray(t), np.ascontiguousarray(s)
