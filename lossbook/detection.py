@@ -496,6 +496,9 @@ def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * ce
+    if type(negative) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(negative, q > _ZERO, q * ce)
+        return negative
     return np.where(q > _ZERO, q * ce, negative)
 
 
@@ -509,8 +512,11 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     softplus_pos = softplus_pair(z, tail)[0]
     negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
-    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg, complement=complement),
-                    negative)
+    positive = q * logit_residual(q, sig_pos, sig_neg, complement=complement)
+    if type(negative) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(negative, q > _ZERO, positive)
+        return negative
+    return np.where(q > _ZERO, positive, negative)
 
 
 def _vfl_symbolic():

@@ -49,18 +49,23 @@ def sigmoid_pair(z, tail):
     big = _ONE / (_ONE + tail)  # σ(|z|)
     small = tail * big  # σ(-|z|)
     positive = z >= _ZERO
-    sig_pos = np.where(positive, big, small)
-    if type(big) is np.ndarray:  # σ(-z) in place of σ(|z|), by a masked copy (cheaper)
-        np.putmask(big, positive, small)
+    if type(big) is np.ndarray:  # masked copies, cheaper than np.where's selections
+        sig_pos = small.copy()
+        np.putmask(sig_pos, positive, big)
+        np.putmask(big, positive, small)  # σ(-z) in place of σ(|z|)
         return sig_pos, big
-    return sig_pos, np.where(positive, small, big)
+    return np.where(positive, big, small), np.where(positive, small, big)
 
 
 def sigmoid_positive(z, tail):
     """σ(z) alone from ``tail = e^-|z|``: the first of :func:`sigmoid_pair`, bit for bit,
     with one selection fewer."""
     big = _ONE / (_ONE + tail)
-    return np.where(z >= _ZERO, big, tail * big)
+    small = tail * big
+    if type(small) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(small, z >= _ZERO, big)
+        return small
+    return np.where(z >= _ZERO, big, small)
 
 
 def softplus_pair(z, tail):
