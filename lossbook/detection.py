@@ -27,6 +27,7 @@ from .logits import (
     bce_logits_values,
     binary_logit_inputs,
     logit_residual,
+    row_starts,
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
@@ -342,7 +343,7 @@ def _dfl_inputs(y_true, logits):
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
     left_weight = (left + _ONE) - y
     left_index = left.astype(np.intp)
-    left_index += np.arange(0, z.size, k)
+    left_index += row_starts(z)
     return z, left_index, left_weight, right_weight, largest <= 16.0
 
 
@@ -359,7 +360,7 @@ def _dfl_values(y_true, logits):
     top_value = top_value.reshape(-1)
     log_rest = np.log1p(rest.reshape(-1))
     left_term = left_weight * ((top_value - flat[left_index]) + log_rest)
-    right_term = right_weight * ((top_value - flat[left_index + 1]) + log_rest)
+    right_term = right_weight * ((top_value - flat[1:][left_index]) + log_rest)  # z[i + 1]
     return (left_term + right_term).reshape(z.shape[:-1])
 
 
