@@ -57,11 +57,9 @@ def _power(x, exponent):
 
 @functools.lru_cache(maxsize=32)
 def _class_weights(alpha):
-    """alpha and 1 - alpha as 0-d arrays, made once per value of alpha (read-only: shared)."""
-    weights = np.array(alpha), np.array(1.0 - alpha)
-    for w in weights:
-        w.flags.writeable = False
-    return weights
+    """alpha and 1 - alpha as 0-d arrays, made once per value of alpha (shared: operands
+    only, never written)."""
+    return np.array(alpha), np.array(1.0 - alpha)
 
 
 def _focal_inputs(y_true, logits, alpha, gamma):
@@ -90,8 +88,7 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha,
-                                                                      gamma)
+    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
@@ -350,10 +347,8 @@ def _dfl_inputs(y_true, logits):
 def _dfl_values(y_true, logits):
     z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
     # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
-    if z.flags.c_contiguous:
-        _, top_value, _, rest = softmax_terms(z, bounded=bounded)
-    else:
-        _, top_value, _, rest = softmax_parts(z)
+    terms = softmax_terms if z.flags.c_contiguous else softmax_parts
+    _, top_value, _, rest = terms(z, bounded=bounded)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
