@@ -15,6 +15,8 @@ its mass onto the two bins around the continuous target. All use the stable
 logit numerics of :mod:`lossbook.logits`.
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -23,14 +25,15 @@ from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
+    binary_logit_inputs,
     logit_residual,
+    row_starts,
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
     softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
-    targets_logits_tail,
 )
 
 __all__ = ["focal", "quality_focal", "distribution_focal_loss", "varifocal_loss"]
@@ -52,17 +55,25 @@ def _power(x, exponent):
     return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
+@functools.lru_cache(maxsize=32)
+def _class_weights(alpha):
+    """alpha and 1 - alpha as 0-d arrays, made once per value of alpha (shared: operands
+    only, never written)."""
+    return np.array(alpha), np.array(1.0 - alpha)
+
+
 def _focal_inputs(y_true, logits, alpha, gamma):
-    y, z, tail = targets_logits_tail(y_true, logits)
+    # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
+    y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", high=1.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    complement = _ONE - y  # 1 - y, formed once for alpha_t, 1 - p_t and the BCE
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
-        alpha_t = np.array(alpha) * y + np.array(1.0 - alpha) * complement
+        weight_pos, weight_neg = _class_weights(alpha)
+        alpha_t = weight_pos * y + weight_neg * complement
     else:
         alpha_t = 1.0
-    return y, z, tail, gamma, alpha_t, complement
+    return y, z, tail, gamma, alpha_t, complement, moderate
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -77,13 +88,14 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
-    # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target,
-    # where u is one of the two factors and r is the other one.
+    # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
+    # of the two factors and r is the other one) and |z| > 700: up to there, one of y, 1 - y
+    # is at least 1/2 and both sigmoids exceed e^-700 / 2, so u > 0.
     product = sig_pos * sig_neg
-    if np.minimum.reduce(miss, axis=None) > 0:
+    if moderate:
         ratio = product / miss
     else:
         ratio = np.divide(product, miss, out=np.where(y >= 0.5, sig_pos, sig_neg), where=miss > 0)
@@ -172,24 +184,23 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, tail, gamma, alpha_t, complement = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, _ = _focal_inputs(y_true, logits, alpha, gamma)
     miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
     return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z, tail = targets_logits_tail(y_true, logits)
+    y, z, tail, complement, _ = binary_logit_inputs(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, tail, beta
+    return y, z, tail, complement, beta
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
+    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
-    complement = _ONE - y  # formed once for both terms
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
     # |d|^(beta - 1) is infinite at d = 0 when beta < 1: then only evaluate it where
@@ -277,8 +288,7 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, tail, beta = _quality_focal_inputs(y_true, logits, beta)
-    complement = _ONE - y  # formed once for both terms
+    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
     gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
     # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
     if beta == 2.0 and type(gap) is np.ndarray:
@@ -294,8 +304,14 @@ def quality_focal(y_true, logits, *, beta=2.0):
 
 def _dfl_inputs(y_true, logits):
     """Validate; return the logits (..., K), the flat index of each target's left bin
-    in them, and the two-hot weights of the left and the right bin, both (n,)."""
-    z = as_float_array(logits, "logits")
+    in them, the two-hot weights of the left and the right bin, both (n,), and whether
+    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``)."""
+    z = logits
+    # The common case: a finite float64 array, which its largest |z| certifies.
+    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
+            and (largest := np.maximum.reduce(np.abs(z), axis=None)) < np.inf):
+        z = as_float_array(logits, "logits")
+        largest = np.maximum.reduce(np.abs(z), axis=None)
     if z.ndim < 2 or z.shape[-1] < 2:
         raise ValueError(
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
@@ -324,28 +340,29 @@ def _dfl_inputs(y_true, logits):
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
     left_weight = (left + _ONE) - y
     left_index = left.astype(np.intp)
-    left_index += np.arange(0, z.size, k)
-    return z, left_index, left_weight, right_weight
+    left_index += row_starts(z)
+    return z, left_index, left_weight, right_weight, largest <= 16.0
 
 
 def _dfl_values(y_true, logits):
-    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
     # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
-    _, top_value, _, rest = (softmax_terms if z.flags.c_contiguous else softmax_parts)(z)
+    terms = softmax_terms if z.flags.c_contiguous else softmax_parts
+    _, top_value, _, rest = terms(z, bounded=bounded)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
     top_value = top_value.reshape(-1)
     log_rest = np.log1p(rest.reshape(-1))
     left_term = left_weight * ((top_value - flat[left_index]) + log_rest)
-    right_term = right_weight * ((top_value - flat[left_index + 1]) + log_rest)
+    right_term = right_weight * ((top_value - flat[1:][left_index]) + log_rest)  # z[i + 1]
     return (left_term + right_term).reshape(z.shape[:-1])
 
 
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    z, left_index, left_weight, right_weight = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
     right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
@@ -356,7 +373,7 @@ def _dfl_grad(y_true, logits):
     left_top = left_weight >= right_weight
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
-    top, _, e, rest = softmax_parts(z)
+    top, _, e, rest = softmax_parts(z, bounded)
     normaliser = _ONE + rest
     others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
@@ -452,15 +469,16 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z, tail = targets_logits_tail(y_true, logits)
+    q, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
-    return q, z, tail, alpha, gamma
+    return q, z, tail, complement, moderate, alpha, gamma
 
 
-def _sigmoid_power(z, sig_pos, gamma):
-    """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there."""
-    if np.minimum.reduce(z, axis=None) >= -700.0:  # the common case: no subnormal σ(z)
+def _sigmoid_power(z, sig_pos, gamma, moderate):
+    """σ(z)^γ; for σ(z) subnormal (z < -700) from exp(γ z), since σ(z) = e^z there.
+    ``moderate``: every |z| <= 700."""
+    if moderate:  # the common case: no subnormal σ(z)
         return _power(sig_pos, gamma)
     deep = z < -700.0
     with np.errstate(under="ignore"):
@@ -468,12 +486,15 @@ def _sigmoid_power(z, sig_pos, gamma):
 
 
 def _vfl_values(y_true, logits, alpha=0.75, gamma=2.0):
-    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, moderate, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos = sigmoid_positive(z, tail)
-    ce = bce_logits_values(q, z, tail)
+    ce = bce_logits_values(q, z, tail, complement=complement)
     # negatives: alpha sigma(z)^gamma BCE(z, 0), and where q = 0, ce is exactly
     # BCE(z, 0) = softplus(z) (its other term is 0 * softplus(-z)).
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * ce
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * ce
+    if type(negative) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(negative, q > _ZERO, q * ce)
+        return negative
     return np.where(q > _ZERO, q * ce, negative)
 
 
@@ -482,12 +503,16 @@ def _vfl_grad(y_true, logits, *, alpha=0.75, gamma=2.0):
     :math:`q(\sigma(z) - q)` for :math:`q > 0`;
     :math:`\alpha\sigma(z)^\gamma\big(\gamma\,\sigma(-z)\operatorname{softplus}(z)
     + \sigma(z)\big)` for :math:`q = 0`."""
-    q, z, tail, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
+    q, z, tail, complement, moderate, alpha, gamma = _vfl_inputs(y_true, logits, alpha, gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     softplus_pos = softplus_pair(z, tail)[0]
-    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma) * (
+    negative = np.array(alpha) * _sigmoid_power(z, sig_pos, gamma, moderate) * (
         np.array(gamma) * sig_neg * softplus_pos + sig_pos)
-    return np.where(q > _ZERO, q * logit_residual(q, sig_pos, sig_neg), negative)
+    positive = q * logit_residual(q, sig_pos, sig_neg, complement=complement)
+    if type(negative) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(negative, q > _ZERO, positive)
+        return negative
+    return np.where(q > _ZERO, positive, negative)
 
 
 def _vfl_symbolic():

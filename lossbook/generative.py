@@ -7,25 +7,22 @@ al., 2014; Lim & Ye, 2017; Arjovsky et al., 2017).
 
 Nothing here re-derives a log-sum-exp: the sigmoid, softplus and softmax come
 from :mod:`lossbook.logits`. The one new building block is
-:math:`\psi(x) = e^x - 1 - x \ge 0` (``exp_excess``), evaluated by a Taylor
-series for :math:`|x| \le 1` and as ``expm1(x) - x`` beyond, so that it keeps
-full relative accuracy at :math:`x = 10^{-8}` (where :math:`\psi \approx
-5 \cdot 10^{-17}` and ``exp(x) - 1 - x`` would return 0 or noise).
+:math:`\psi(x) = e^x - 1 - x \ge 0` (``exp_excess``, in :mod:`lossbook._divergence`
+with the numerics of the distillation KL), evaluated by a Taylor series for
+:math:`|x| \le 1` and as ``expm1(x) - x`` beyond, so that it keeps full relative
+accuracy at :math:`x = 10^{-8}` (where :math:`\psi \approx 5 \cdot 10^{-17}` and
+``exp(x) - 1 - x`` would return 0 or noise).
 """
+
+import math
 
 import numpy as np
 import sympy as sp
 
+from ._divergence import distillation_kl, exp_excess
 from ._registry import Argument, register_loss
-from ._rowwise import PSI_COEFFICIENTS, horner, log1p_minus
 from ._validation import as_float_array, check_has_axis, check_pair, check_same_shape, check_scalar
-from .logits import (
-    exp_minus_abs,
-    sigmoid_pair,
-    softmax_parts,
-    softplus_pair,
-    tempered_softmax_parts,
-)
+from .logits import exp_minus_abs, sigmoid_pair, softplus_pair
 
 __all__ = ["distillation_loss", "gaussian_kl", "gan_discriminator_loss", "gan_generator_loss"]
 
@@ -39,31 +36,6 @@ z_fake = sp.Symbol("z_f", real=True)
 #: The kinds of :func:`gan_discriminator_loss` and of :func:`gan_generator_loss`.
 DISCRIMINATOR_KINDS = ("minimax", "hinge", "wasserstein")
 GENERATOR_KINDS = ("minimax", "non_saturating", "hinge", "wasserstein")
-
-def exp_excess(x):
-    r""":math:`\psi(x) = e^x - 1 - x \ge 0` with full relative accuracy for every float ``x``.
-
-    A Taylor series for :math:`|x| \le 1` (``expm1(x) - x`` would lose about
-    :math:`\log_2(2/|x|)` bits there); ``expm1(x) - x`` beyond, where at most two
-    bits cancel (:math:`x > 1`) or nothing does (:math:`x < -1`: two positive terms).
-    Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
-    """
-    small = np.abs(x) <= 1.0
-    n_small = np.count_nonzero(small)
-    if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
-        series = horner(x, PSI_COEFFICIENTS)
-        return np.multiply(x * x, series, out=series)
-    xl = np.where(small, 0.0, x) if n_small else x
-    if np.maximum.reduce(xl, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
-        with np.errstate(over="ignore"):
-            large = np.expm1(xl) - xl
-    else:
-        large = np.expm1(xl) - xl
-    if not n_small and x.ndim:  # (a 0-d x takes np.where below, which returns an array)
-        return large
-    xs = np.where(small, x, 0.0)
-    return np.where(small, xs * xs * horner(xs, PSI_COEFFICIENTS), large)
-
 
 def _check_kind(kind, kinds):
     if not isinstance(kind, str) or kind not in kinds:
@@ -90,93 +62,31 @@ def logit_symbols(k):
 
 
 def _distillation_inputs(teacher_logits, student_logits, temperature):
+    """Validated teacher and student logits, the temperature, and the largest |t| and |s|
+    (which certify both finite in the common case, and let distillation_kl skip gates)."""
+    t, s = teacher_logits, student_logits
+    if (type(t) is np.ndarray and type(s) is np.ndarray and t.dtype == np.float64
+            and s.dtype == np.float64 and t.ndim and t.size and t.shape == s.shape
+            and type(temperature) is float and 0.0 < temperature < math.inf):
+        largest_t = float(np.maximum.reduce(np.abs(t), axis=None))
+        largest_s = float(np.maximum.reduce(np.abs(s), axis=None))
+        if largest_t < math.inf and largest_s < math.inf:  # NaN fails too
+            return t, s, temperature, largest_t, largest_s
     t = check_has_axis(as_float_array(teacher_logits, "teacher_logits"), "teacher_logits",
                        "classes")
     s = check_has_axis(as_float_array(student_logits, "student_logits"), "student_logits",
                        "classes")
     check_same_shape(t, s, ("teacher_logits", "student_logits"))
     temperature = check_scalar(temperature, "temperature", low=0.0, low_open=True)
-    return t, s, temperature
-
-
-# Above this log-weight the row's KL exceeds 30 and the log-sum-exp route is accurate.
-_LOG_WEIGHT_SWITCH = 30.0
-
-
-def _distillation(t, s, temperature, want_grad):
-    r"""KL(p || q) per row and, with ``want_grad``, q - p, for p = softmax(t/T) (teacher)
-    and q = softmax(s/T) (student).
-
-    With :math:`d = (s - t)/T` and :math:`x = d - \mathbb E_p[d]`, :math:`q \propto p e^x`
-    and :math:`\mathrm{KL} = \log \mathbb E_p[e^x] - \mathbb E_p[x] = \log(1 + A + B) - B
-    = A + [\log(1 + m) - m]`, :math:`m = A + B`,
-    :math:`A = \sum_j p_j \psi(x_j) \ge 0`, :math:`B = \sum_j p_j x_j \approx 0`. Nothing
-    cancels when the student is close to the teacher (KL second order in :math:`x`), and
-    :math:`q_j - p_j = p_j(\operatorname{expm1}(x_j) - A - B)/(1 + A + B)`. When some
-    :math:`p_j e^{x_j} > e^{30}` (the KL exceeds 30) the sum is taken as a log-sum-exp of
-    :math:`\log p_j + x_j`, which cannot overflow.
-    """
-    # Differences before dividing by T (t_j - max t here, s_j - t_j below), with remainders.
-    top_t, e, rest = tempered_softmax_parts(t, temperature)
-    p = e / (1.0 + rest)
-    # s - t as an unevaluated sum hi + lo (Knuth's TwoSum): centring hi before adding lo
-    # keeps x accurate when s is t plus a large shift (the KL ignores the shift); a second
-    # centring leaves B = E_p[x] at rounding level, so that B^2 << A.
-    hi = s - t
-    s_back = hi + t
-    lo = (s - s_back) + ((s_back - hi) - t)
-    x = ((hi - np.add.reduce(p * hi, axis=-1, keepdims=True)) + lo) / temperature
-    x -= np.add.reduce(p * x, axis=-1, keepdims=True)
-    b = np.add.reduce(p * x, axis=-1, keepdims=True)
-    # log(p_j e^{x_j}) = (s_j - s_r)/T + x_r - log1p(rest), r the teacher's arg-max: one
-    # rounding of the student's own logit gap, not log p_j + x_j (two large terms).
-    row_shape = t.shape[:-1] + (1,)
-    s_r, x_r = s[top_t].reshape(row_shape), x[top_t].reshape(row_shape)  # one entry per row
-    log_w = (s - s_r) / temperature + (x_r - np.log1p(rest))
-    large_row = np.maximum.reduce(log_w, axis=-1, keepdims=True) > _LOG_WEIGHT_SWITCH
-    any_large = np.count_nonzero(large_row)
-    up = x > 1.0
-    if np.count_nonzero(up):
-        w = np.exp(np.minimum(log_w, _LOG_WEIGHT_SWITCH))  # p e^x where it may exceed p e
-        x_low = np.minimum(x, 1.0)
-        excess_a = np.where(up, w - p * (1.0 + x), p * exp_excess(x_low))  # p psi(x)
-    else:  # every x <= 1: the series (or expm1) alone
-        x_low = x
-        excess_a = p * exp_excess(x)
-    a_sum = np.add.reduce(excess_a, axis=-1, keepdims=True)
-    m = a_sum + b  # E_p[e^x] - 1
-    # A + (log1p(m) - m) while m is small (B, rounding noise, may exceed A when p is nearly
-    # one-hot); log1p(m) - B once A dominates (then A + log1p(m) - m would cancel).
-    small_m = m <= 0.5
-    n_small_m = np.count_nonzero(small_m)
-    if n_small_m == small_m.size:
-        kl = a_sum + log1p_minus(m)
-    elif n_small_m:
-        kl = np.where(small_m, a_sum + log1p_minus(np.minimum(m, 0.5)), np.log1p(m) - b)
-    else:
-        kl = np.log1p(m) - b
-    if any_large:
-        _, top, _, rest_w = softmax_parts(log_w)
-        kl = np.where(large_row, top + np.log1p(rest_w) - b, kl)
-    kl = np.maximum(kl[..., 0], 0.0)
-    if not want_grad:
-        return kl, None
-    if x_low is x:
-        excess = p * np.expm1(x)  # p (e^x - 1)
-    else:
-        excess = np.where(up, w - p, p * np.expm1(x_low))
-    q_minus_p = (excess - p * m) / (1.0 + m)
-    if any_large:
-        shifted = (s - np.maximum.reduce(s, axis=-1, keepdims=True)) / temperature
-        _, _, e_s, rest_s = softmax_parts(shifted)
-        q_minus_p = np.where(large_row, e_s / (1.0 + rest_s) - p, q_minus_p)
-    return kl, q_minus_p
+    return (t, s, temperature, float(np.maximum.reduce(np.abs(t), axis=None)),
+            float(np.maximum.reduce(np.abs(s), axis=None)))
 
 
 def _distillation_grad(teacher_logits, student_logits, *, temperature=1.0):
     """Gradient of the summed loss w.r.t. the student's logits: T (q - p)."""
-    t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * _distillation(t, s, temperature, want_grad=True)[1]
+    t, s, temperature, largest_t, largest_s = _distillation_inputs(
+        teacher_logits, student_logits, temperature)
+    return temperature * distillation_kl(t, s, temperature, True, largest_t, largest_s)
 
 
 def _distillation_symbolic(k=3):
@@ -266,12 +176,14 @@ def distillation_loss(teacher_logits, student_logits, *, temperature=1.0):
     >>> float(distillation_loss([0.0, 0.0], [0.0, 0.0]))
     0.0
     >>> float(distillation_loss([2.0, 0.0], [0.0, 2.0], temperature=2.0))  # 4 tanh(1/2)
-    1.8484686290400392
+    1.848468629040039
     >>> distillation_loss.grad([[1e3, 0.0]], [[0.0, 1e3]])  # T (q - p)
     array([[-1.,  1.]])
     """
-    t, s, temperature = _distillation_inputs(teacher_logits, student_logits, temperature)
-    return temperature * temperature * _distillation(t, s, temperature, want_grad=False)[0]
+    t, s, temperature, largest_t, largest_s = _distillation_inputs(
+        teacher_logits, student_logits, temperature)
+    return temperature * temperature * distillation_kl(t, s, temperature, False,
+                                                        largest_t, largest_s)
 
 
 # --------------------------------------------------------------------------

@@ -49,18 +49,23 @@ def sigmoid_pair(z, tail):
     big = _ONE / (_ONE + tail)  # σ(|z|)
     small = tail * big  # σ(-|z|)
     positive = z >= _ZERO
-    sig_pos = np.where(positive, big, small)
-    if type(big) is np.ndarray:  # σ(-z) in place of σ(|z|), by a masked copy (cheaper)
-        np.putmask(big, positive, small)
+    if type(big) is np.ndarray:  # masked copies, cheaper than np.where's selections
+        sig_pos = small.copy()
+        np.putmask(sig_pos, positive, big)
+        np.putmask(big, positive, small)  # σ(-z) in place of σ(|z|)
         return sig_pos, big
-    return sig_pos, np.where(positive, small, big)
+    return np.where(positive, big, small), np.where(positive, small, big)
 
 
 def sigmoid_positive(z, tail):
     """σ(z) alone from ``tail = e^-|z|``: the first of :func:`sigmoid_pair`, bit for bit,
     with one selection fewer."""
     big = _ONE / (_ONE + tail)
-    return np.where(z >= _ZERO, big, tail * big)
+    small = tail * big
+    if type(small) is np.ndarray:  # a masked copy, cheaper than np.where's selection
+        np.putmask(small, z >= _ZERO, big)
+        return small
+    return np.where(z >= _ZERO, big, small)
 
 
 def softplus_pair(z, tail):
@@ -106,6 +111,16 @@ def _sum_without(x, flat_indices):
     return sums
 
 
+def _sum_without_top(e, top_indices):
+    """:func:`_sum_without` for shifted exponentials ``e``, whose entry at each row's top is
+    exactly 1 (``exp(0)``): it is restored without being read first."""
+    flat = e.reshape(-1)
+    flat[top_indices] = 0.0
+    sums = np.add.reduce(e, axis=-1, keepdims=True)
+    flat[top_indices] = 1.0
+    return sums
+
+
 def row_argmax_mask(x):
     """Boolean mask of the first arg-max entry along the last axis of each row."""
     return _mask_at(x.shape, _row_top_indices(x))
@@ -117,15 +132,17 @@ def row_argmax_mask(x):
 _ROUNDED_GAP = 32.0
 
 
-def shifted_exp(z, top_value):
+def shifted_exp(z, top_value, bounded=False):
     """``exp(z - top_value)`` (``top_value`` the row maxima), each entry to about an ulp.
 
     The gap ``z - top_value`` is rounded when formed; where some gap is below
     ``-_ROUNDED_GAP`` its exact remainder ``lo`` (TwoSum) is put back as
     ``e^(gap + lo) = e^gap (1 + lo)`` (``|lo|`` is at most half an ulp of the gap).
+    ``bounded``: the caller knows that no gap is below ``-_ROUNDED_GAP`` (every
+    ``|z| <= _ROUNDED_GAP / 2``), which saves the reduction that finds out.
     """
     e = np.subtract(z, top_value)
-    if np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
+    if bounded or np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
         return np.exp(e, out=e)
     lo = two_sum(z, -top_value)[1]
     np.exp(e, out=e)
@@ -133,75 +150,102 @@ def shifted_exp(z, top_value):
     return e
 
 
-def tempered_softmax_parts(z, temperature):
-    """``top, e, rest`` of :func:`softmax_parts` for the rows of ``z / temperature``, each
-    ``e`` to about an ulp: the gap ``z - max z`` and its division by the temperature are
-    both rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
+def tempered_softmax_terms(z, temperature):
+    """:func:`softmax_terms` of the rows of the C-contiguous ``z / temperature``:
+    ``top_indices, e, rest`` (the row maxima of the scaled logits are 0), each ``e`` to
+    about an ulp: the gap ``z - max z`` and its division by the temperature are both
+    rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
     (TwoSum, TwoProd) are put back as ``e^(a + lo) = e^a (1 + lo)``."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
     gap = z - top_value
-    scaled = gap / temperature
-    top, _, e, rest = softmax_parts(scaled)
+    scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
+    top_indices = _row_top_indices(z)
+    e = np.exp(scaled)
+    rest = _sum_without_top(e, top_indices)
     if np.minimum.reduce(scaled, axis=None) >= -_ROUNDED_GAP:
-        return top, e, rest
+        return top_indices, e, rest
     gap_lo = two_sum(z, -top_value)[1]
     prod_hi, prod_lo = two_prod(scaled, temperature)
     e_lo = e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)  # 0 at each top entry
     e += e_lo
-    return top, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
+    return top_indices, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
 
 
-def softmax_terms(z, starts=None):
+def tempered_softmax(z, temperature, bounded=False):
+    """``softmax(z / temperature)`` of the rows of a C-contiguous ``z``, each entry to a few
+    ulp: the shifted exponentials of :func:`tempered_softmax_terms` (remainders put back
+    where some scaled gap is below ``-_ROUNDED_GAP``) over their row sum. ``bounded``:
+    the caller knows that no scaled gap is below ``-_ROUNDED_GAP`` (every
+    ``|z| <= temperature * _ROUNDED_GAP / 2``), which saves the reduction that finds out."""
+    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
+    gap = z - top_value
+    scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
+    e = np.exp(scaled)
+    if not bounded and np.minimum.reduce(scaled, axis=None) < -_ROUNDED_GAP:
+        gap_lo = two_sum(z, -top_value)[1]
+        prod_hi, prod_lo = two_prod(scaled, temperature)
+        e += e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    return e
+
+
+def softmax_terms(z, starts=None, bounded=False):
     """:func:`softmax_parts` of a C-contiguous ``z``, with the flat (C-order) index of each
     row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
-    ``starts`` is ``row_starts(z)``, if the caller has it already."""
+    ``starts`` is ``row_starts(z)``, if the caller has it already; ``bounded`` as in
+    :func:`shifted_exp`."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = shifted_exp(z, top_value)
+    e = shifted_exp(z, top_value, bounded)
     top_indices = _row_top_indices(z, starts)
-    return top_indices, top_value, e, _sum_without(e, top_indices)
+    return top_indices, top_value, e, _sum_without_top(e, top_indices)
 
 
-def softmax_parts(z):
+def softmax_parts(z, bounded=False):
     """Shifted exponentials of each row of logits, and what softmax needs of them.
 
     Returns ``top`` (mask of the arg-max entry of each row), ``top_value``
     (the row maxima), ``e = exp(z - top_value)`` and ``rest``, the sum of ``e``
     over the entries other than the top one: summed directly, so that
     ``log1p(rest)`` stays accurate when one logit dominates. The softmax is
-    ``e / (1 + rest)``.
+    ``e / (1 + rest)``. ``bounded`` as in :func:`shifted_exp`.
     """
     if z.flags.c_contiguous:
-        top_indices, top_value, e, rest = softmax_terms(z)
+        top_indices, top_value, e, rest = softmax_terms(z, bounded=bounded)
         return _mask_at(z.shape, top_indices), top_value, e, rest
     # Another layout sums in another order: the plain formulas, to the bit as ever.
     top = row_argmax_mask(z)
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = shifted_exp(z, top_value)
+    e = shifted_exp(z, top_value, bounded)
     return top, top_value, e, np.where(top, 0.0, e).sum(axis=-1, keepdims=True)
 
 
-def one_hot_cross_entropy(z, starts, targets):
+def one_hot_cross_entropy(z, starts, targets, bounded=False):
     r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
     C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
     :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With logits of finite spread
     (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
     of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
-    exact 0."""
-    _, top_value, _, rest = softmax_terms(z, starts)
+    exact 0. ``bounded`` as in :func:`shifted_exp`."""
+    _, top_value, _, rest = softmax_terms(z, starts, bounded)
     return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
 
 
 def one_hot_cross_entropy_grad(z, starts, targets):
-    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``:
-    ``e_j / S`` off the target and ``(0 - (S - e_t)) / S`` at it (``S`` the sum of
-    ``e = exp(z - max z)``, ``S - e_t`` summed without cancellation). These are the
-    operations of the general ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row,
-    where each product with a 0 or a 1 is exact: the same bits."""
-    top_indices, _, e, rest = softmax_terms(z, starts)
-    rest, flat = rest.reshape(-1), e.reshape(-1)
-    total = 1.0 + rest
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``."""
+    return softmax_minus_one_hot(targets, *softmax_terms(z, starts))
+
+
+def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
+    """``softmax(z) - t`` for one-hot rows ``t`` (flat indices ``targets``) from the
+    :func:`softmax_terms` of ``z``, in place in ``e``: ``e_j / S`` off the target and
+    ``(0 - (S - e_t)) / S`` at it (``S`` the sum of ``e = exp(z - max z)``, ``S - e_t``
+    summed without cancellation). These are the operations of the general
+    ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row, where each product with a 0
+    or a 1 is exact: the same bits."""
+    row_total = 1.0 + rest  # S, one per row (rest keeps its dimension)
+    rest, total, flat = rest.reshape(-1), row_total.reshape(-1), e.reshape(-1)
     others = np.where(targets == top_indices, rest, total - flat[targets])
-    np.divide(e, total.reshape(-1, 1), out=e)
+    np.divide(e, row_total, out=e)
     flat[targets] = np.subtract(0.0, others) / total
     return e
 
@@ -259,15 +303,40 @@ def bce_logits_loss(y, z):
     return bce_logits_values(y, z, exp_minus_abs(z))
 
 
-def targets_logits_tail(y_true, logits):
-    """:func:`targets_and_logits` and ``tail = e^-|z|`` (:func:`exp_minus_abs`), the same
-    bits; in the common case the logits' finiteness is read off the |z| the tail needs."""
-    if is_plain_pair(y_true, logits) and logits.ndim and in_unit_interval(y_true):
-        magnitude = np.abs(logits)
-        if np.maximum.reduce(magnitude, axis=None) < np.inf:  # NaN fails too
-            return y_true, logits, np.exp(np.negative(magnitude, out=magnitude), out=magnitude)
+#: |z| up to which no sigmoid underflows (σ(-|z|) >= e^-700 / 2): the common case of
+#: :func:`binary_logit_inputs`.
+_MODERATE_LOGIT, _MINUS_ONE = np.array(700.0), np.array(-1.0)
+#: Up to this size one reduction of a fused margin array checks the binary inputs; above,
+#: separate reductions (which need no temporaries) cost less.
+_FUSED_CHECK_LIMIT = 4096
+
+
+def binary_logit_inputs(y_true, logits):
+    """Targets in [0, 1], logits of the same shape, ``tail = e^-|z|``
+    (:func:`exp_minus_abs`), ``complement = 1 - y`` and whether every ``|z| <= 700`` (no
+    sigmoid underflows), validated as :func:`targets_and_logits` does, the same bits.
+
+    In the common case of a small input one reduction checks both arrays:
+    ``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1`` (``1 - y`` rounds to a negative
+    number only for ``y > 1``) and ``700 - |z| >= 0`` for moderate finite logits; NaN
+    fails both. Anything else (logits beyond 700 included) takes the full checks.
+    """
+    if is_plain_pair(y_true, logits) and logits.ndim:
+        complement = _ONE - y_true
+        minus_magnitude = np.copysign(logits, _MINUS_ONE)  # -|z|, one call
+        if logits.size <= _FUSED_CHECK_LIMIT:
+            margin = np.minimum(np.minimum(y_true, complement),
+                                minus_magnitude + _MODERATE_LOGIT)
+            valid = np.minimum.reduce(margin, axis=None) >= 0.0
+        else:  # three reductions, no temporaries (each a fresh page-faulted array here)
+            valid = (in_unit_interval(y_true)
+                     and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT)
+        if valid:
+            tail = np.exp(minus_magnitude, out=minus_magnitude)
+            return y_true, logits, tail, complement, True
     y, z = targets_and_logits(y_true, logits)
-    return y, z, exp_minus_abs(z)
+    moderate = bool(np.maximum.reduce(np.abs(z), axis=None) <= 700.0)
+    return y, z, exp_minus_abs(z), _ONE - y, moderate
 
 
 def targets_and_logits(y_true, logits):

@@ -6,19 +6,20 @@ r"""Robust losses: redescending and adaptive regression losses, and a noise-robu
 logits, robust to flipped labels.
 
 Near Tukey's cutoff and for Barron's loss with a large exponent the result is
-sensitive to the last bits of the residual, so the residual, :math:`x = r/s`
-and :math:`x^2` are carried as unevaluated sums of two doubles (error-free
-transformations): the only rounding left is that of the final operations.
+sensitive to the last bits of the residual, so the residual (and for Barron's loss
+:math:`x = r/s` and :math:`x^2`, in :mod:`lossbook._barron`) are carried as unevaluated
+sums of two doubles (error-free transformations): the only rounding left is that of the
+final operations.
 The sympy symbols of the parameters are ``c`` (Tukey's cutoff), ``alpha``
 (Barron's shape, any real) and ``s`` (Barron's scale).
 """
-
-import math
 
 import numpy as np
 import sympy as sp
 
 from . import symbols as sym
+from ._barron import Barron, barron_plain
+from ._precise import two_prod
 from ._registry import Argument, register_loss
 from ._validation import (
     all_finite,
@@ -27,7 +28,13 @@ from ._validation import (
     check_scalar,
     plain_class_indices,
 )
-from .logits import one_hot_cross_entropy, row_starts, softmax_parts
+from .logits import (
+    one_hot_cross_entropy,
+    row_starts,
+    softmax_minus_one_hot,
+    softmax_parts,
+    softmax_terms,
+)
 
 __all__ = ["tukey_biweight", "general_robust_loss", "generalized_cross_entropy"]
 
@@ -38,64 +45,8 @@ alpha = sp.Symbol("alpha", real=True)
 #: Barron's scale :math:`s`
 s = sp.Symbol("s", positive=True)
 
-# Beyond this magnitude the error-free products below could overflow; squares
-# of such numbers are either huge (no cancellation to protect) or overflow anyway.
-_DD_LIMIT = 1e140
 _RESIDUAL_ARGS = (Argument("y_true", sym.y, domain="real targets"),
                   Argument("y_pred", sym.y_hat, differentiable=True, domain="real predictions"))
-_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
-
-
-# --------------------------------------------------------------------------
-# Error-free transformations (Knuth's TwoSum, Dekker's TwoProduct)
-# --------------------------------------------------------------------------
-
-
-def _two_sum(a, b):
-    """a + b = hi + lo exactly."""
-    hi = a + b
-    v = hi - a
-    return hi, (a - (hi - v)) + (b - v)
-
-
-def _split(a):
-    t = _SPLITTER * a
-    hi = t - (t - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    """a * b = hi + lo exactly (for |a|, |b| below about 1e150)."""
-    hi = a * b
-    a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(b)
-    return hi, ((a_hi * b_hi - hi) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-def _scaled_residual(y_true, y_pred, scale=1.0):
-    """x = (y_pred - y_true) / scale and x^2, each as a pair (hi, lo) with hi + lo
-    accurate to about 2^-104 relative; lo is 0 where |x| is huge. Also |x| and the mask
-    of huge |x| (``None`` when no |x| is huge: the common case skips every mask)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        r_hi, r_lo = _two_sum(y_pred, -y_true)
-        if scale == 1.0:  # the steps below with p = r_hi, q = 0, in the bits they give
-            x_hi, x_lo = r_hi, 0.0 + r_lo
-        else:
-            x_hi = r_hi / scale
-            p, q = _two_prod(x_hi, np.float64(scale))
-            x_lo = (((r_hi - p) - q) + r_lo) / scale
-        sq_hi, sq_lo = _two_prod(x_hi, x_hi)
-        sq_lo = sq_lo + 2.0 * x_hi * x_lo
-    abs_x = np.abs(x_hi)
-    # One test for the whole array: every |x| moderate and every low part finite (at
-    # scale 1, x_lo = r_lo and sq_lo are finite wherever |x| is moderate).
-    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and (scale == 1.0 or math.isfinite(
-            np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None))):
-        return x_hi, x_lo, sq_hi, sq_lo, abs_x, None
-    moderate = abs_x < _DD_LIMIT
-    x_lo = np.where(moderate & np.isfinite(x_lo), x_lo, 0.0)
-    sq_lo = np.where(moderate & np.isfinite(sq_lo), sq_lo, 0.0)
-    return x_hi, x_lo, sq_hi, sq_lo, abs_x, abs_x >= _DD_LIMIT
 
 
 # --------------------------------------------------------------------------
@@ -103,37 +54,53 @@ def _scaled_residual(y_true, y_pred, scale=1.0):
 # --------------------------------------------------------------------------
 
 
+def _residual_two_sum(y_hat, y):
+    """y_hat - y = hi + lo exactly: TwoSum of y_hat and -y without forming -y (the low
+    part's last step is -(y + v) rather than -y - v: the same bits, rounding being
+    symmetric in sign)."""
+    hi = y_hat - y
+    v = hi - y_hat
+    return hi, (y_hat - (hi - v)) - (y + v)
+
+
+# Constants as 0-d arrays: numpy takes a slower path for a Python-float operand (about
+# 0.2 µs a call on 100 entries); the arithmetic, and so every bit, is the same.
+_ZERO, _ONE, _SIX = np.array(0.0), np.array(1.0), np.array(6.0)
+
+
 def _tukey_parts(y_true, y_pred, cutoff):
     """m = min(|r|, c) with its sign, and w = 1 - (m/c)^2 = (c - m)(c + m)/c^2."""
     y, y_hat = check_pair(y_true, y_pred)
     cutoff = check_scalar(cutoff, "c", low=0.0, low_open=True)
-    r_hi, r_lo = _two_sum(y_hat, -y)
+    r_hi, r_lo = _residual_two_sum(y_hat, y)
     sign = np.sign(r_hi)
-    # (In place on fresh temporaries: a numpy call on 100 numbers costs mostly its overhead.)
+    # (In place on fresh temporaries, with the cutoff as a 0-d array: a numpy call on 100
+    # numbers costs mostly its overhead, more so with a Python float operand.)
+    c = np.array(cutoff)
     m = np.abs(r_hi, out=r_hi)
     # c - |r|: c - |r_hi| is exact near the cutoff (Sterbenz), then the low part. Its sign
     # is that of c - |r|, so clamping at 0 gives w = 0 beyond the cutoff; fmax also maps
     # the NaN of an overflowed residual (r_lo = NaN) to 0.
-    w = np.subtract(cutoff, m)
+    w = np.subtract(c, m)
     w -= np.multiply(sign, r_lo, out=r_lo)
-    np.fmax(w, 0.0, out=w)
-    np.minimum(m, cutoff, out=m)
-    w /= cutoff
-    w *= (cutoff + m) / cutoff  # w = (gap / c) ((c + m) / c)
+    np.fmax(w, _ZERO, out=w)
+    np.minimum(m, c, out=m)
+    w /= c
+    w *= (c + m) / c  # w = (gap / c) ((c + m) / c)
     return sign, m, w, cutoff
 
 
 def _tukey_values(y_true, y_pred, c=4.685):
     _, m, w, _ = _tukey_parts(y_true, y_pred, c)
     # c^2/6 (1 - w^3) = m^2 (1 + w + w^2) / 6 since 1 - w = (m/c)^2: positive terms only.
-    return (m * m) * ((1.0 + w * (1.0 + w)) / 6.0)
+    return (m * m) * ((_ONE + w * (_ONE + w)) / _SIX)
 
 
 def _tukey_grad(y_true, y_pred, *, c=4.685):
     r"""Gradient of the sum-reduced :func:`tukey_biweight`:
     :math:`\psi(r) = r\,(1 - (r/c)^2)^2` for :math:`|r| \le c`, 0 beyond."""
     sign, m, w, _ = _tukey_parts(y_true, y_pred, c)
-    return sign * m * (w * w) + 0.0  # + 0.0: no -0.0 beyond the cutoff
+    return sign * m * (w * w) + _ZERO  # + 0.0: no -0.0 beyond the cutoff
 
 
 def _tukey_symbolic():
@@ -216,132 +183,13 @@ def tukey_biweight(y_true, y_pred, *, c=4.685):
 # --------------------------------------------------------------------------
 
 
-def _barron_alpha(value):
-    if type(value) is float and math.isfinite(value):  # the common case, as below
-        return value
-    if isinstance(value, (int, float, np.integer, np.floating)) and value == -np.inf:
-        return -np.inf
-    if isinstance(value, (int, float, np.integer, np.floating)) and np.isnan(value):
-        raise ValueError("alpha must be a real number or -inf, got nan")
-    if isinstance(value, (int, float, np.integer, np.floating)) and value == np.inf:
-        raise ValueError("alpha must be a real number or -inf, got inf")
-    return check_scalar(value, "alpha")
-
-
-class _Barron:
-    """The pieces of Barron's loss at validated inputs, shared by the value and the gradient.
-
-    With :math:`b = |\\alpha - 2|` and :math:`t = x^2/b`, the loss is
-    :math:`(b/\\alpha)(P - 1)` and its derivative in :math:`x` is
-    :math:`x P / (1 + t)`, where :math:`P = (1 + t)^{\\alpha/2}`.
-    """
-
-    def __init__(self, y_true, y_pred, alpha_value, scale):
-        y, y_hat = check_pair(y_true, y_pred)
-        self.alpha = _barron_alpha(alpha_value)
-        self.scale = check_scalar(scale, "scale", low=0.0, low_open=True)
-        self.x, self.x_lo, self.sq, self.sq_lo, abs_x, self.huge = _scaled_residual(
-            y, y_hat, self.scale)
-        a = self.alpha
-        if a == 2.0 or a == -np.inf:
-            return
-        self.b = abs(a - 2.0)
-        b_hi, b_lo = _two_sum(a, -2.0)
-        b_hi, b_lo = abs(b_hi), (b_lo if b_hi > 0 else -b_lo)  # alpha != 2 here
-        with np.errstate(over="ignore", invalid="ignore"):
-            # t = x^2 / b as hi + lo: the remainder of the division is exact (TwoProduct).
-            if b_hi == 1.0:  # alpha = 1 or 3: the steps below with p = t, q = 0, same bits
-                t = self.sq
-                t_lo = (0.0 + self.sq_lo) - t * b_lo
-            else:
-                t = self.sq / b_hi
-                p, q = _two_prod(t, np.float64(b_hi))
-                t_lo = (((self.sq - p) - q) + self.sq_lo - t * b_lo) / b_hi
-            # 1 + t = one_t + one_t_lo exactly, up to t_lo.
-            one_t, one_t_lo = _two_sum(1.0, t)
-            one_t_lo = one_t_lo + t_lo
-        if self.huge is None:  # no huge |x|: the masked forms below reduce to these
-            self.one_t, self.one_t_lo = one_t, one_t_lo
-            self.log_one_t = np.log1p(t) + t_lo / one_t  # one_t is the rounded 1 + t
-            return
-        big_x = np.where(self.huge, abs_x, 1.0)
-        safe_t = np.where(self.huge, 1.0, t)
-        safe_t_lo = np.where(self.huge, 0.0, t_lo)
-        self.one_t = np.where(self.huge, 1.0, one_t)
-        self.one_t_lo = np.where(self.huge, 0.0, one_t_lo)
-        # log(1 + t), accurate to a few ulp for every t; for huge |x|, log(x^2 / b).
-        self.log_one_t = np.where(
-            self.huge,
-            2.0 * np.log(big_x) - np.log(self.b),
-            np.log1p(safe_t) + safe_t_lo / (1.0 + safe_t),
-        )
-        # u = |x| / sqrt(b) for huge |x|: P = u^alpha there (the 1 in 1 + t is below an ulp).
-        self.u = big_x / np.sqrt(self.b)
-
-    def power(self):
-        """P = (1 + t)^(alpha/2): pow of the rounded 1 + t, corrected for its rounding."""
-        half = 0.5 * self.alpha
-        with np.errstate(over="ignore", under="ignore"):
-            moderate = np.power(self.one_t, half) * np.exp(half * self.one_t_lo / self.one_t)
-            if self.huge is None:
-                return moderate
-            return np.where(self.huge, np.power(self.u, self.alpha), moderate)
-
-    def values(self):
-        a = self.alpha
-        if a == 2.0:
-            return 0.5 * (self.sq + self.sq_lo)
-        if a == -np.inf:
-            return -np.expm1(-0.5 * (self.sq + self.sq_lo))
-        half_log = 0.5 * self.log_one_t
-        exponent = a * half_log
-        with np.errstate(over="ignore", under="ignore"):
-            small = np.abs(exponent) <= 1.0
-            # Where P is near 1: (b/alpha) expm1(y) = b (log(1 + t)/2) expm1(y)/y with
-            # y = alpha log(1 + t)/2; expm1(y)/y = 1 + y/2 + ... is insensitive to the
-            # precision of a tiny (even subnormal) y, and needs no division by alpha.
-            y = np.where(small, exponent, 1.0)
-            if np.count_nonzero(y) == y.size:  # no 0/0 to avoid
-                ratio = np.expm1(y) / y
-            else:
-                ratio = np.where(y == 0.0, 1.0, np.expm1(y) / np.where(y == 0.0, 1.0, y))
-            near_one = self.b * half_log * ratio
-            # Elsewhere pow (P - 1 loses at most a factor e/(e - 1); exp(y) would
-            # not be accurate for a large y).
-            far = (self.b / a) * (self.power() - 1.0) if a != 0.0 else near_one
-            if 0.0 < a <= 2.0 and self.huge is not None:
-                # huge |x|: (b/alpha) u^alpha as |x|^alpha b^(1 - alpha/2) / alpha, since
-                # u = |x|/sqrt(b) overflows for b near 0 where the loss does not.
-                abs_x = np.where(self.huge, np.abs(self.x), 1.0)
-                scaled = np.power(abs_x, a) * (self.b ** (1.0 - 0.5 * a) / a) - self.b / a
-                far = np.where(self.huge, scaled, far)
-        return np.where(small, near_one, far)
-
-    def grad(self):
-        a = self.alpha
-        if a == 2.0:
-            return (self.x + self.x_lo) / self.scale
-        if a == -np.inf:
-            # x exp(-x^2/2) with the exact square: exp(-hi/2) exp(-lo/2), |lo| below an ulp of hi.
-            with np.errstate(under="ignore"):
-                return (self.x + self.x_lo) * (np.exp(-0.5 * self.sq) * (1.0 - 0.5 * self.sq_lo)
-                                               ) / self.scale
-        with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-            # x / t first: for alpha < 0, P / t alone underflows while x P / t is a normal double.
-            moderate = ((self.x + self.x_lo) / (self.one_t + self.one_t_lo)) * self.power()
-            if self.huge is None:
-                return moderate / self.scale
-            # huge |x|: x P / t = sign(x) sqrt(b) u^(alpha - 1)
-            # alpha - 1 is exact for alpha >= 1/2; below, u^alpha cannot overflow.
-            u_power = np.power(self.u, a - 1.0) if a >= 0.5 else np.power(self.u, a) / self.u
-            huge = np.sign(self.x) * np.sqrt(self.b) * u_power
-        return np.where(self.huge, huge, moderate) / self.scale
-
-
 def _general_robust_grad(y_true, y_pred, *, alpha=1.0, scale=1.0):
     r"""Gradient of the sum-reduced :func:`general_robust_loss` with respect to ``y_pred``:
     :math:`\frac{x}{s}\big(x^2/|\alpha-2| + 1\big)^{\alpha/2 - 1}`, :math:`x = (\hat y - y)/s`."""
-    return _Barron(y_true, y_pred, alpha, scale).grad()
+    plain = barron_plain(y_true, y_pred, alpha, scale, want_grad=True)
+    if plain is not None:
+        return plain
+    return Barron(y_true, y_pred, alpha, scale).grad()
 
 
 def _general_robust_symbolic(special=None):
@@ -431,7 +279,10 @@ def general_robust_loss(y_true, y_pred, *, alpha=1.0, scale=1.0):
     >>> general_robust_loss(y, y_hat, alpha=-np.inf, reduction="none")  # 1 - exp(-x^2 / 2)
     array([0.1175031 , 0.86466472, 1.        ])
     """
-    return _Barron(y_true, y_pred, alpha, scale).values()
+    plain = barron_plain(y_true, y_pred, alpha, scale, want_grad=False)
+    if plain is not None:
+        return plain
+    return Barron(y_true, y_pred, alpha, scale).values()
 
 
 # --------------------------------------------------------------------------
@@ -478,24 +329,50 @@ def _gce_parts(labels, z):
     return at_label, top, e, rest, log_p_y
 
 
-def _gce_values(y_true, logits, q=0.7):
-    labels, z, q = _gce_inputs(y_true, logits, q)
-    # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1. Signs
-    # are moved where they cost no pass: rounding is symmetric in sign, the bits the same.
-    if not z.flags.c_contiguous:
-        return np.expm1(q * _gce_parts(labels, z)[-1]) / -q
-    # -log p_y as cross-entropy's (max z - z_y) + log1p(rest): the negated operations of
-    # log p_y = (z_y - max z) - log1p(rest); 0 - (-log p_y) gives its bits (a 0 is +0 too)
+def _gce_common(y_true, logits, q):
+    """The common case of :func:`_gce_inputs`: C-contiguous finite float64 logits and class
+    indices that certainly lie in [0, k). Returns ``(z, flat index of each row's first
+    entry, flat index of each label's logit, q, bounded)``, ``bounded`` when every |z| <= 16
+    (no gap z - max z below -32: :func:`~lossbook.logits.shifted_exp` then needs no
+    reduction to find out), or ``None``: :func:`_gce_inputs` then validates (and raises)."""
+    z = logits
+    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.ndim >= 2 and z.size
+            and z.flags.c_contiguous and type(y_true) is np.ndarray
+            and y_true.shape == z.shape[:-1]):
+        return None
+    largest = np.maximum.reduce(np.abs(z), axis=None)
+    if not largest < np.inf:  # NaN fails too
+        return None
+    labels = plain_class_indices(y_true, z.shape[-1])
+    if labels is None:
+        return None
+    q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
     starts = row_starts(z)
-    minus_log_p_y = one_hot_cross_entropy(z, starts, starts + labels.reshape(-1))
-    log_p_y = np.subtract(0.0, minus_log_p_y.reshape(labels.shape))
-    return np.expm1(q * log_p_y) / -q
+    return z, starts, starts + labels.reshape(-1), q, largest <= 16.0
+
+
+def _gce_values(y_true, logits, q=0.7):
+    common = _gce_common(y_true, logits, q)
+    if common is None:
+        labels, z, q = _gce_inputs(y_true, logits, q)
+        # (1 - p_y^q) / q = -expm1(q log p_y) / q: no cancellation when p_y is near 1.
+        return np.expm1(q * _gce_parts(labels, z)[-1]) / -q
+    z, starts, targets, q, bounded = common
+    # -log p_y as cross-entropy's (max z - z_y) + log1p(rest): the negated operations of
+    # log p_y = (z_y - max z) - log1p(rest), and q log p_y = (-q)(-log p_y), the same bits
+    # (rounding is symmetric in sign)
+    minus_q = np.array(-q)
+    minus_log_p_y = one_hot_cross_entropy(z, starts, targets, bounded)
+    values = np.expm1(minus_q * minus_log_p_y) / minus_q
+    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 def _power_of_probability(log_p, q):
-    """p^q = exp(q log p) with the product q log p formed exactly (hi + lo): a rounded
-    product would cost |q log p| ulp, e.g. 300 ulp at p = e^-1000, q = 0.3."""
-    hi, lo = _two_prod(np.float64(q), log_p)
+    """p^q = exp(q log p) with the product q log p formed exactly (hi + lo) where it is
+    large: a rounded product costs |q log p| ulp, e.g. 300 ulp at p = e^-1000, q = 0.3."""
+    if np.minimum.reduce(log_p, axis=None) * q >= -1.0:  # then it costs an ulp at most
+        return np.exp(q * log_p)
+    hi, lo = two_prod(np.float64(q), log_p)
     with np.errstate(under="ignore"):
         return np.exp(hi) * (1.0 + lo)
 
@@ -503,6 +380,14 @@ def _power_of_probability(log_p, q):
 def _gce_grad(y_true, logits, *, q=0.7):
     r"""Gradient of the sum-reduced :func:`generalized_cross_entropy`:
     :math:`p_y^{\,q}\,(\operatorname{softmax}(z) - \operatorname{onehot}(y))`."""
+    common = _gce_common(y_true, logits, q)
+    if common is not None:
+        z, starts, targets, q, bounded = common
+        top_indices, top_value, e, rest = softmax_terms(z, starts, bounded)
+        log_p_y = (z.reshape(-1)[targets] - top_value.reshape(-1)) - np.log1p(rest.reshape(-1))
+        ce_grad = softmax_minus_one_hot(targets, top_indices, top_value, e, rest)
+        ce_grad *= _power_of_probability(log_p_y, q).reshape(rest.shape)
+        return ce_grad
     labels, z, q = _gce_inputs(y_true, logits, q)
     at_label, top, e, rest, log_p_y = _gce_parts(labels, z)
     onehot = np.zeros(z.shape)
