@@ -7,7 +7,7 @@ al., 2014; Lim & Ye, 2017; Arjovsky et al., 2017).
 
 Nothing here re-derives a log-sum-exp: the sigmoid, softplus and softmax come
 from :mod:`lossbook.logits`. The one new building block is
-:math:`\psi(x) = e^x - 1 - x \ge 0` (``exp_excess``, in :mod:`lossbook._divergence`
+:math:`\psi(x) = e^x - 1 - x \ge 0` (``exp_excess``, in ``lossbook._divergence``
 with the numerics of the distillation KL), evaluated by a Taylor series for
 :math:`|x| \le 1` and as ``expm1(x) - x`` beyond, so that it keeps full relative
 accuracy at :math:`x = 10^{-8}` (where :math:`\psi \approx 5 \cdot 10^{-17}` and

@@ -7,7 +7,7 @@ logits, robust to flipped labels.
 
 Near Tukey's cutoff and for Barron's loss with a large exponent the result is
 sensitive to the last bits of the residual, so the residual (and for Barron's loss
-:math:`x = r/s` and :math:`x^2`, in :mod:`lossbook._barron`) are carried as unevaluated
+:math:`x = r/s` and :math:`x^2`, in ``lossbook._barron``) are carried as unevaluated
 sums of two doubles (error-free transformations): the only rounding left is that of the
 final operations.
 The sympy symbols of the parameters are ``c`` (Tukey's cutoff), ``alpha``

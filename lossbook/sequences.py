@@ -6,7 +6,7 @@ labels (Graves et al., 2006). The sum is computed by the forward--backward
 recursion over the "extended" label sequence (a blank before, between and
 after the labels), vectorised over the batch and the extended label positions;
 only time is a Python loop. A sample whose result the probability-domain
-recursion of :mod:`lossbook._ctc_programme` can vouch for takes that route (a
+recursion of ``lossbook._ctc_programme`` can vouch for takes that route (a
 few numpy calls a frame); the others take the log-space one below.
 """
 
