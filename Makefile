@@ -66,9 +66,10 @@ LAB_FLAGS ?=
 
 # --- the environment -------------------------------------------------------------------------
 
-# --no-compile: Python compiles each module on its first import (and caches it in .venv)
-# instead of pip compiling every module of every package up front (half the install's time).
-PIP_FLAGS := --quiet --disable-pip-version-check --no-compile
+# pip compiles every module up front: with PYTHONDONTWRITEBYTECODE set (as on some CI
+# machines) Python would otherwise compile them again in every process (with --no-compile
+# strict nbval took 270 s instead of about 110 s).
+PIP_FLAGS := --quiet --disable-pip-version-check
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PY_CHECK) || { echo "make: requirements.txt needs Python $(PY_MIN) or later and" \
