@@ -189,6 +189,11 @@ test:
 test-stages: lint $(STAMPS)/html $(STAMPS)/browser $(STAMPS)/pdf $(STAMPS)/nbval $(STAMPS)/unit \
              $(STAMPS)/stored $(STAMPS)/lab
 
+# The site is built before the other test stages start, so that the browser test (the longest
+# stage) takes the first free job slot once the site exists instead of queueing behind them
+# (make hands out slots in the order above, as the stages become ready).
+$(STAMPS)/nbval $(STAMPS)/unit $(STAMPS)/stored $(STAMPS)/lab: | $(STAMPS)/html
+
 retest:
 	rm -rf $(STAMPS)
 	$(MAKE) test
