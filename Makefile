@@ -103,8 +103,10 @@ book: $(STAMP)
 	  else echo "(no PDF yet: \`make pdf\` builds it and puts it in the site)"; fi
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
+# Sphinx runs make for the LaTeX: an empty MAKEFLAGS, since it could not reach the job server
+# of `make test` (make would warn).
 $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
-	$(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex --path-output $(PDF_ROOT) .
+	MAKEFLAGS= $(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex --path-output $(PDF_ROOT) .
 	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
 
 pdf: $(PDF)
