@@ -16,7 +16,7 @@ import sympy as sp
 from . import symbols as s
 from ._precise import LN2_HI, LN2_LO, fast_two_sum, two_prod, two_sum
 from ._registry import Argument, register_loss
-from ._rowwise import finite_bound, smallest
+from ._rowwise import FLOAT64, finite_bound, smallest
 from ._validation import as_float_array, check_pair, check_same_shape, check_scalar
 
 __all__ = ["crps_gaussian", "expectile"]
@@ -119,8 +119,8 @@ def _crps_inputs(y_true, y_pred, sigma):
     at most 2^1001 and 2^500 (then neither y - mu, z nor z^2 overflows, and no np.errstate
     is needed)."""
     if (type(y_true) is np.ndarray and type(y_pred) is np.ndarray
-            and type(sigma) is np.ndarray and y_true.dtype == np.float64
-            and y_pred.dtype == np.float64 and sigma.dtype == np.float64
+            and type(sigma) is np.ndarray and y_true.dtype is FLOAT64
+            and y_pred.dtype is FLOAT64 and sigma.dtype is FLOAT64
             and y_true.shape == y_pred.shape == sigma.shape
             and 0 < y_true.size <= _CONCATENATE_LIMIT):
         # The common case of small inputs: max |entry| < inf (NaN fails) and min sigma > 0
