@@ -21,6 +21,8 @@ from math import factorial
 
 import numpy as np
 
+from ._rowwise import largest
+
 _SPLITTER = 134217729.0  # 2**27 + 1: splits a double into two 26-bit halves
 _LN2 = Fraction("0.693147180559945309417232121458176568075500134360255254120680009493")
 #: log 2 as a double-double
@@ -287,7 +289,7 @@ def _power_series(x, rows):
         factor = powers[filled - 2]  # x^filled
         np.multiply(powers[:upper - filled], factor, out=powers[filled:upper])
         filled = upper
-    return rows @ powers
+    return np.dot(rows, powers)  # (the bits of @, with less overhead)
 
 
 def _half_deviance_series(u, b, terms=_SERIES_TERMS):
@@ -436,6 +438,8 @@ def tweedie_half_deviance(y, mu, p):
 # so these need no np.errstate. eps below is 2**-53.
 _GATE = 0.5  # |u| = |log(y / mu)| below this takes the series, above it the closed forms
 _GATE_TERMS = positive_series_terms(_GATE)  # enough for |u| < _GATE (|S_k| <= k + 1)
+# As 0-d arrays for ufunc operands: numpy converts a Python float on every call
+_GATE_0D, _MINUS_HALF = np.array(_GATE), np.array(-0.5)
 
 
 def poisson_gamma_half_deviance(y, mu, p):
@@ -457,18 +461,19 @@ def poisson_gamma_half_deviance(y, mu, p):
     d = y - mu
     d /= mu
     u = np.log(ratio)
-    np.log1p(d, out=u, where=d > -0.5)  # in place: log1p where it is the accurate one
+    np.log1p(d, out=u, where=d > _MINUS_HALF)  # in place: log1p where it is the accurate one
     size = np.abs(u)
-    rho = np.maximum.reduce(size, axis=None)
+    rho = largest(size)
     g = _half_deviance_series(u, 2.0 - p, min(series_terms(rho), _GATE_TERMS))
-    if rho >= _GATE:
+    if rho >= _GATE:  # the closed form written over the series where |u| >= _GATE
+        far = size >= _GATE_0D
         if p == 1.0:
-            closed = ratio * u
-            closed -= d
+            np.subtract(np.multiply(ratio, u, out=ratio), d, out=g, where=far)
         else:
-            closed = d - u
-        g = np.where(size < _GATE, g, closed)
-    return mu * g if p == 1.0 else g
+            np.subtract(d, u, out=g, where=far)
+    if p == 1.0:
+        g *= mu
+    return g
 
 
 def tweedie_three_halves_deviance(y, mu):

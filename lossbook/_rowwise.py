@@ -57,10 +57,30 @@ def embedding_rows(x, name):
     return check_has_axis(as_float_array(x, name), name, "embedding coordinates")
 
 
+#: reduceat over the one segment that starts at entry 0 (the whole array): the same
+#: maximum or minimum as np.maximum.reduce(x, axis=None), NaN propagating alike, at about
+#: 0.6 µs a call on 100 entries against 1 µs (the reduce path's setup costs more)
+_WHOLE = np.array([0])
+
+
+def largest(x):
+    """np.maximum.reduce(x, axis=None) (NaN if some entry is NaN; its error if x is empty)."""
+    if x.size:
+        return np.maximum.reduceat(x.reshape(-1), _WHOLE)[0]
+    return np.maximum.reduce(x, axis=None)
+
+
+def smallest(x):
+    """np.minimum.reduce(x, axis=None) (NaN if some entry is NaN; its error if x is empty)."""
+    if x.size:
+        return np.minimum.reduceat(x.reshape(-1), _WHOLE)[0]
+    return np.minimum.reduce(x, axis=None)
+
+
 def finite_bound(x):
     """max |x_j| over every entry: inf if some entry is infinite, NaN if some is NaN (the
     maximum propagates NaN). No warning whatever the entries."""
-    return np.maximum.reduce(np.abs(x), axis=None)
+    return largest(np.abs(x))
 
 
 def checked_rows(arrays, names):
@@ -138,7 +158,7 @@ def plain_norm2(v, bound, floor=PLAIN_NORM2_MIN):
     if not bound <= PLAIN_ENTRY_MAX:
         return None
     norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
-    return norm2 if np.minimum.reduce(norm2, axis=None) > floor else None
+    return norm2 if smallest(norm2) > floor else None
 
 
 def plain_rows(v, norm2, floor=PLAIN_NORM2_MIN):

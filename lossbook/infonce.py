@@ -85,7 +85,7 @@ def _unit_pair(queries, keys, temperature, normalize):
     if not (queries.ndim == 2 and queries.shape == keys.shape
             and 0 < queries.size <= STACK_LIMIT):
         return None
-    both = np.concatenate((queries, keys)).reshape((2,) + queries.shape)  # a stacked pair
+    both = np.array((queries, keys))  # a stacked pair (one shape: one float64 array)
     norm2 = plain_norm2(both, finite_bound(both))
     if norm2 is None:
         return None
@@ -98,7 +98,7 @@ def _tails(units, temperature):
     log(sum_j e^(s_ij - s_ii)) = log1p(sum_{j != i} e^(s_ij - s_ii)), a sum of positive
     terms (where s_ii is the row's largest logit this is the max-shifted form of
     lossbook.logits; elsewhere the sum is >= 1), with no max to find and no margin to add."""
-    logits = units[0] @ units[1].T
+    logits = np.dot(units[0], units[1].T)  # (the bits of @, with less overhead)
     logits /= temperature
     tails = np.subtract(logits, logits.diagonal()[:, None])
     np.exp(tails, out=tails)

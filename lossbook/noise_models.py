@@ -25,6 +25,7 @@ from ._precise import (
     x_minus_log1p,
 )
 from ._registry import Argument, register_loss
+from ._rowwise import largest, smallest
 from ._validation import (
     as_float_array,
     check_bool,
@@ -54,6 +55,7 @@ _ARGS = (Argument("y_true", s.y, domain="targets: counts >= 0 (Poisson), as the 
          Argument("y_pred", s.y_hat, differentiable=True,
                   domain="predictions: log-rates (log_input) or means > 0, real (Gaussian)"))
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_TWO = np.array(2.0)  # a 0-d operand: numpy converts a Python float on every call
 
 
 # ---------------------------------------------------------- poisson_nll_loss
@@ -351,17 +353,14 @@ def _moderate_pair(y_true, y_pred, p):
         y_true, y_pred = check_pair(y_true, y_pred)
     if y_true.size <= _SMALL_PAIR:
         both = np.concatenate((y_true, y_pred), axis=None)
-        smallest = np.minimum.reduce(both, axis=None)  # NaN fails every comparison below
-        largest = np.maximum.reduce(both, axis=None)
+        low = smallest(both)  # NaN fails every comparison below
+        high = largest(both)
     else:  # no 2n-element copy of a large pair (np.minimum keeps a NaN, Python's min not)
-        smallest = np.minimum(np.minimum.reduce(y_true, axis=None),
-                              np.minimum.reduce(y_pred, axis=None))
-        largest = np.maximum(np.maximum.reduce(y_true, axis=None),
-                             np.maximum.reduce(y_pred, axis=None))
+        low = np.minimum(smallest(y_true), smallest(y_pred))
+        high = np.maximum(largest(y_true), largest(y_pred))
     lo, hi = _MODERATE
-    if not (largest <= hi and (
-            lo <= smallest or (smallest == 0.0 and p == 1.5
-                               and lo <= np.minimum.reduce(y_pred, axis=None)))):
+    if not (high <= hi and (
+            lo <= low or (low == 0.0 and p == 1.5 and lo <= smallest(y_pred)))):
         return None
     return y_true, y_pred
 
@@ -377,7 +376,9 @@ def _fast_deviance(y_true, y_pred, p):
     y, mu = pair
     if y.ndim == 0:  # the forms write into their arrays: one element as a 1-d array
         return 2.0 * poisson_gamma_half_deviance(y.reshape(1), mu.reshape(1), p)[0]
-    return 2.0 * poisson_gamma_half_deviance(y, mu, p)
+    values = poisson_gamma_half_deviance(y, mu, p)  # a fresh array: doubled in place
+    values *= _TWO
+    return values
 
 
 def _tweedie_values(y, mu, p):

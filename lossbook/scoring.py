@@ -16,6 +16,7 @@ import sympy as sp
 from . import symbols as s
 from ._precise import LN2_HI, LN2_LO, fast_two_sum, two_prod, two_sum
 from ._registry import Argument, register_loss
+from ._rowwise import FLOAT64, finite_bound, smallest
 from ._validation import as_float_array, check_pair, check_same_shape, check_scalar
 
 __all__ = ["crps_gaussian", "expectile"]
@@ -26,11 +27,15 @@ tau = sp.Symbol("tau", positive=True)
 _ARGS = (Argument("y_true", s.y, domain="real targets"),
          Argument("y_pred", s.y_hat, differentiable=True, domain="real predictions"))
 _INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
+# The same constants as 0-d arrays: a ufunc converts a Python float operand on every call
+_INV_SQRT_PI_0D, _SQRT2_0D = np.array(_INV_SQRT_PI), np.array(math.sqrt(2.0))
+_HALF_0D, _LN2_HI_0D = np.array(0.5), np.array(LN2_HI)
 
 
 def _erf_array(x):
     """math.erf of every entry (numpy has no erf); map over a list beats np.frompyfunc."""
-    return np.fromiter(map(math.erf, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+    values = np.fromiter(map(math.erf, x.reshape(-1).tolist()), np.float64, x.size)
+    return values if x.ndim == 1 else values.reshape(x.shape)
 
 
 # ----------------------------------------------------------------- expectile
@@ -114,15 +119,14 @@ def _crps_inputs(y_true, y_pred, sigma):
     at most 2^1001 and 2^500 (then neither y - mu, z nor z^2 overflows, and no np.errstate
     is needed)."""
     if (type(y_true) is np.ndarray and type(y_pred) is np.ndarray
-            and type(sigma) is np.ndarray and y_true.dtype == np.float64
-            and y_pred.dtype == np.float64 and sigma.dtype == np.float64
+            and type(sigma) is np.ndarray and y_true.dtype is FLOAT64
+            and y_pred.dtype is FLOAT64 and sigma.dtype is FLOAT64
             and y_true.shape == y_pred.shape == sigma.shape
             and 0 < y_true.size <= _CONCATENATE_LIMIT):
         # The common case of small inputs: max |entry| < inf (NaN fails) and min sigma > 0
         # certify what the checks below certify, with three reductions instead of six.
-        bound = float(np.maximum.reduce(np.abs(np.concatenate(
-            (y_true.reshape(-1), y_pred.reshape(-1), sigma.reshape(-1)))), axis=None))
-        low = float(np.minimum.reduce(sigma, axis=None))  # (Python floats: no warnings)
+        bound = float(finite_bound(np.concatenate((y_true, y_pred, sigma), axis=None)))
+        low = float(smallest(sigma))  # (Python floats: no warnings)
         if bound < math.inf and low > 0:
             # (y - mu cannot overflow either: |y - mu| <= 2 bound <= 2^1001)
             return y_true, y_pred, sigma, bound <= 2.0**1000 and 2.0 * bound <= 2.0**500 * low
@@ -236,7 +240,28 @@ def crps_gaussian(y_true, y_pred, sigma):
     (0.0, 0.233695)
     """
     y, mu, sigma, bounded = _crps_inputs(y_true, y_pred, sigma)
-    r = np.abs(y - mu)
-    with _no_overflow_check if bounded else np.errstate(over="ignore"):
-        z = r / sigma
-        return r * _erf_array(z / math.sqrt(2.0)) + sigma * _two_phi_minus(LN2_HI - z * z)
+    if bounded:
+        return _crps_values(y, mu, sigma)
+    with np.errstate(over="ignore"):
+        return _crps_values(y, mu, sigma)
+
+
+def _crps_values(y, mu, sigma):
+    """The scores, |y - mu| erf(|z| / sqrt 2) + sigma (2 phi(z) - 1/sqrt(pi)), in place on
+    fresh temporaries (the operations and their order of _two_phi_minus). The first term
+    is formed as (y - mu) erf(z / sqrt 2): the same bits, as math.erf is odd to the bit
+    (it works on |x| and copies the sign), and so is the division by sigma."""
+    if y.ndim == 0:  # the in-place steps need arrays: one element as a 1-d array
+        return _crps_values(y.reshape(1), mu.reshape(1), sigma.reshape(1))[0]
+    r = np.subtract(y, mu)
+    z = r / sigma
+    scores = _erf_array(z / _SQRT2_0D)
+    scores *= r
+    gap = np.multiply(z, z, out=z)  # z is not needed any more
+    np.subtract(_LN2_HI_0D, gap, out=gap)
+    gap *= _HALF_0D
+    density = np.expm1(gap, out=gap)
+    density *= _INV_SQRT_PI_0D
+    density *= sigma  # sigma * (2 phi(z) - 1/sqrt(pi))
+    scores += density
+    return scores
