@@ -49,9 +49,8 @@ _ZERO, _ONE, _TWO = np.array(0.0), np.array(1.0), np.array(2.0)
 
 
 def _power(x, exponent):
-    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as its square ``x * x``,
-    which np.square gives without the dispatch of a Python-float exponent (the same bits;
-    a numpy scalar's power is C's pow, so it keeps ``**``)."""
+    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as ``x * x``, which np.square
+    gives without a Python-float exponent's dispatch (a numpy scalar's power is C's pow)."""
     return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
@@ -65,8 +64,9 @@ def _class_weights(alpha):
 def _focal_inputs(y_true, logits, alpha, gamma):
     # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
     y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
-    alpha = check_scalar(alpha, "alpha", high=1.0)
-    gamma = check_scalar(gamma, "gamma", low=0.0)
+    if not (type(alpha) is float and type(gamma) is float  # plain floats in range (NaN
+            and -np.inf < alpha <= 1.0 and 0.0 <= gamma < np.inf):  # fails) skip the checks
+        alpha, gamma = check_scalar(alpha, "alpha", high=1.0), check_scalar(gamma, "gamma", low=0.0)
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
         weight_pos, weight_neg = _class_weights(alpha)
