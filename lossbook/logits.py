@@ -230,9 +230,10 @@ def one_hot_cross_entropy(z, starts, targets, bounded=False):
     return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
 
 
-def one_hot_cross_entropy_grad(z, starts, targets):
-    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``."""
-    return softmax_minus_one_hot(targets, *softmax_terms(z, starts))
+def one_hot_cross_entropy_grad(z, starts, targets, bounded=False):
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``.
+    ``bounded`` as in :func:`shifted_exp`."""
+    return softmax_minus_one_hot(targets, *softmax_terms(z, starts, bounded))
 
 
 def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
