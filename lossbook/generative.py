@@ -86,7 +86,8 @@ def _distillation_grad(teacher_logits, student_logits, *, temperature=1.0):
     """Gradient of the summed loss w.r.t. the student's logits: T (q - p)."""
     t, s, temperature, largest_t, largest_s = _distillation_inputs(
         teacher_logits, student_logits, temperature)
-    return temperature * distillation_kl(t, s, temperature, True, largest_t, largest_s)
+    q_minus_p = distillation_kl(t, s, temperature, True, largest_t, largest_s)
+    return q_minus_p if temperature == 1.0 else temperature * q_minus_p  # (1 x is x)
 
 
 def _distillation_symbolic(k=3):
@@ -182,8 +183,8 @@ def distillation_loss(teacher_logits, student_logits, *, temperature=1.0):
     """
     t, s, temperature, largest_t, largest_s = _distillation_inputs(
         teacher_logits, student_logits, temperature)
-    return temperature * temperature * distillation_kl(t, s, temperature, False,
-                                                        largest_t, largest_s)
+    kl = distillation_kl(t, s, temperature, False, largest_t, largest_s)
+    return kl if temperature == 1.0 else temperature * temperature * kl  # (1 * kl is kl)
 
 
 # --------------------------------------------------------------------------
