@@ -375,28 +375,39 @@ _HALF_MAX = float(np.finfo(np.float64).max) / 2
 
 def finite_spread(z):
     """Whether ``z`` is finite and so is ``max z - min z`` (no ``max z - z`` overflows):
-    the extremes on a large array; on a small one, the cheaper ``max |z| < max float / 2``
-    (a little stricter)."""
+    ``None`` where not; else, on a small array, the largest ``|z|`` (the cheaper test
+    ``max |z| < max float / 2``, a little stricter, finds it) and, on a large one (where
+    the extremes are the test), ``inf``."""
     if z.size > _SMALL:
-        return math.isfinite(float(np.maximum.reduce(z, axis=None))
-                             - float(np.minimum.reduce(z, axis=None)))
-    return np.maximum.reduce(np.abs(z), axis=None) < _HALF_MAX  # NaN fails too
+        spread = float(np.maximum.reduce(z, axis=None)) - float(np.minimum.reduce(z, axis=None))
+        return math.inf if math.isfinite(spread) else None
+    largest = float(np.maximum.reduce(np.abs(z), axis=None))
+    return largest if largest < _HALF_MAX else None  # NaN fails too
+
+
+#: Every ``|z| <= 16`` leaves no gap ``z - max z`` below -32 (``lossbook.logits.shifted_exp``
+#: then needs no reduction to find out).
+_BOUNDED_LOGIT = 16.0
 
 
 def class_index_case(y_true, logits, label_smoothing):
     """The common case of :func:`class_targets_and_logits`: C-contiguous logits ``(n, k)``
     with a :func:`finite_spread`, class indices ``(n,)`` and no label smoothing. Returns
-    ``(logits, flat index of each row's first entry, flat index of its target)``, or
-    ``None`` for every other case, which :func:`class_targets_and_logits` validates
-    (raising its errors in its order)."""
+    ``(logits, flat index of each row's first entry, flat index of its target, bounded)``,
+    ``bounded`` when every ``|z| <= 16`` (known on a small array), or ``None`` for every
+    other case, which :func:`class_targets_and_logits` validates (raising its errors in
+    its order)."""
     z = logits
     if not (type(z) is np.ndarray and z.dtype == _FLOAT64 and z.ndim == 2 and z.size
             and z.flags.c_contiguous and type(y_true) is np.ndarray
-            and y_true.shape == z.shape[:1] and finite_spread(z)):
+            and y_true.shape == z.shape[:1]):
+        return None
+    largest = finite_spread(z)
+    if largest is None:
         return None
     index = plain_class_indices(y_true, z.shape[1])
     # label_smoothing checked as the general route does, after the arrays: same error
     if index is None or check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0):
         return None
     starts = np.arange(0, z.size, z.shape[1])
-    return z, starts, starts + index
+    return z, starts, starts + index, largest <= _BOUNDED_LOGIT

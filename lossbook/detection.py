@@ -49,9 +49,8 @@ _ZERO, _ONE, _TWO = np.array(0.0), np.array(1.0), np.array(2.0)
 
 
 def _power(x, exponent):
-    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as its square ``x * x``,
-    which np.square gives without the dispatch of a Python-float exponent (the same bits;
-    a numpy scalar's power is C's pow, so it keeps ``**``)."""
+    """``x ** exponent``; numpy computes an array's ``x ** 2.0`` as ``x * x``, which np.square
+    gives without a Python-float exponent's dispatch (a numpy scalar's power is C's pow)."""
     return np.square(x) if exponent == 2.0 and type(x) is np.ndarray else x**exponent
 
 
@@ -65,8 +64,9 @@ def _class_weights(alpha):
 def _focal_inputs(y_true, logits, alpha, gamma):
     # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
     y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
-    alpha = check_scalar(alpha, "alpha", high=1.0)
-    gamma = check_scalar(gamma, "gamma", low=0.0)
+    if not (type(alpha) is float and type(gamma) is float  # plain floats in range (NaN
+            and -np.inf < alpha <= 1.0 and 0.0 <= gamma < np.inf):  # fails) skip the checks
+        alpha, gamma = check_scalar(alpha, "alpha", high=1.0), check_scalar(gamma, "gamma", low=0.0)
     # alpha < 0 switches the class weighting off, as in torchvision.
     if alpha >= 0:
         weight_pos, weight_neg = _class_weights(alpha)
@@ -339,16 +339,16 @@ def _dfl_inputs(y_true, logits):
     left = np.minimum(np.floor(y), np.array(k - 2.0))
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
     left_weight = (left + _ONE) - y
-    left_index = left.astype(np.intp)
-    left_index += row_starts(z)
-    return z, left_index, left_weight, right_weight, largest <= 16.0
+    starts = row_starts(z)  # (returned too: the softmax terms need them again)
+    left_index = starts + left.astype(np.intp)
+    return z, left_index, left_weight, right_weight, largest <= 16.0, starts
 
 
 def _dfl_values(y_true, logits):
-    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
     # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
     terms = softmax_terms if z.flags.c_contiguous else softmax_parts
-    _, top_value, _, rest = terms(z, bounded=bounded)
+    _, top_value, _, rest = terms(z, starts=starts, bounded=bounded)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     flat = z.reshape(-1)
@@ -362,7 +362,7 @@ def _dfl_values(y_true, logits):
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    z, left_index, left_weight, right_weight, bounded = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
     right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
@@ -373,7 +373,7 @@ def _dfl_grad(y_true, logits):
     left_top = left_weight >= right_weight
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
-    top, _, e, rest = softmax_parts(z, bounded)
+    top, _, e, rest = softmax_parts(z, bounded, starts)
     normaliser = _ONE + rest
     others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.

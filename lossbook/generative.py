@@ -86,7 +86,8 @@ def _distillation_grad(teacher_logits, student_logits, *, temperature=1.0):
     """Gradient of the summed loss w.r.t. the student's logits: T (q - p)."""
     t, s, temperature, largest_t, largest_s = _distillation_inputs(
         teacher_logits, student_logits, temperature)
-    return temperature * distillation_kl(t, s, temperature, True, largest_t, largest_s)
+    q_minus_p = distillation_kl(t, s, temperature, True, largest_t, largest_s)
+    return q_minus_p if temperature == 1.0 else temperature * q_minus_p  # (1 x is x)
 
 
 def _distillation_symbolic(k=3):
@@ -182,8 +183,8 @@ def distillation_loss(teacher_logits, student_logits, *, temperature=1.0):
     """
     t, s, temperature, largest_t, largest_s = _distillation_inputs(
         teacher_logits, student_logits, temperature)
-    return temperature * temperature * distillation_kl(t, s, temperature, False,
-                                                        largest_t, largest_s)
+    kl = distillation_kl(t, s, temperature, False, largest_t, largest_s)
+    return kl if temperature == 1.0 else temperature * temperature * kl  # (1 * kl is kl)
 
 
 # --------------------------------------------------------------------------
@@ -292,7 +293,22 @@ def gaussian_kl(mu, logvar):
     >>> gaussian_kl.grad([[3.0, 0.0]], [[0.0, 2.0]])
     (array([[3., 0.]]), array([[0.        , 3.19452805]]))
     """
-    mu, logvar = _gaussian_kl_inputs(mu, logvar)
+    if not (type(mu) is np.ndarray and type(logvar) is np.ndarray and mu.dtype == np.float64
+            and logvar.dtype == np.float64 and mu.ndim and mu.size and mu.shape == logvar.shape):
+        mu, logvar = _gaussian_kl_inputs(mu, logvar)
+        return _gaussian_kl_rows(mu, logvar)
+    # Float arrays of one shape: their finiteness is checked on the result, one reduction
+    # instead of one per input. An inf or NaN entry makes its row inf or NaN (silently:
+    # exp_excess(inf) is NaN without a warning); only then, or where a true value
+    # overflows, the full validation runs, and raises its error for a non-finite input.
+    kl = _gaussian_kl_rows(mu, logvar)
+    if not np.maximum.reduce(kl, axis=None) < math.inf:
+        _gaussian_kl_inputs(mu, logvar)
+    return kl
+
+
+def _gaussian_kl_rows(mu, logvar):
+    """The divergence of each row: (1/2) sum_j (mu_j^2 + psi(logvar_j))."""
     return 0.5 * np.add.reduce(mu * mu + exp_excess(logvar), axis=-1)
 
 

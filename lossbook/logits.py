@@ -200,17 +200,18 @@ def softmax_terms(z, starts=None, bounded=False):
     return top_indices, top_value, e, _sum_without_top(e, top_indices)
 
 
-def softmax_parts(z, bounded=False):
+def softmax_parts(z, bounded=False, starts=None):
     """Shifted exponentials of each row of logits, and what softmax needs of them.
 
     Returns ``top`` (mask of the arg-max entry of each row), ``top_value``
     (the row maxima), ``e = exp(z - top_value)`` and ``rest``, the sum of ``e``
     over the entries other than the top one: summed directly, so that
     ``log1p(rest)`` stays accurate when one logit dominates. The softmax is
-    ``e / (1 + rest)``. ``bounded`` as in :func:`shifted_exp`.
+    ``e / (1 + rest)``. ``bounded`` as in :func:`shifted_exp`; ``starts`` as in
+    :func:`softmax_terms` (used for a C-contiguous ``z``).
     """
     if z.flags.c_contiguous:
-        top_indices, top_value, e, rest = softmax_terms(z, bounded=bounded)
+        top_indices, top_value, e, rest = softmax_terms(z, starts, bounded)
         return _mask_at(z.shape, top_indices), top_value, e, rest
     # Another layout sums in another order: the plain formulas, to the bit as ever.
     top = row_argmax_mask(z)
@@ -230,9 +231,10 @@ def one_hot_cross_entropy(z, starts, targets, bounded=False):
     return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
 
 
-def one_hot_cross_entropy_grad(z, starts, targets):
-    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``."""
-    return softmax_minus_one_hot(targets, *softmax_terms(z, starts))
+def one_hot_cross_entropy_grad(z, starts, targets, bounded=False):
+    """Gradient of :func:`one_hot_cross_entropy` (summed over rows), ``softmax(z) - t``.
+    ``bounded`` as in :func:`shifted_exp`."""
+    return softmax_minus_one_hot(targets, *softmax_terms(z, starts, bounded))
 
 
 def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
