@@ -21,7 +21,7 @@ from math import factorial
 
 import numpy as np
 
-from ._rowwise import largest
+from ._validation import largest
 
 _SPLITTER = 134217729.0  # 2**27 + 1: splits a double into two 26-bit halves
 _LN2 = Fraction("0.693147180559945309417232121458176568075500134360255254120680009493")

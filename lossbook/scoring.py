@@ -16,8 +16,8 @@ import sympy as sp
 from . import symbols as s
 from ._precise import LN2_HI, LN2_LO, fast_two_sum, two_prod, two_sum
 from ._registry import Argument, register_loss
-from ._rowwise import FLOAT64, finite_bound, smallest
-from ._validation import as_float_array, check_pair, check_same_shape, check_scalar
+from ._rowwise import FLOAT64, finite_bound
+from ._validation import as_float_array, check_pair, check_same_shape, check_scalar, smallest
 
 __all__ = ["crps_gaussian", "expectile"]
 
