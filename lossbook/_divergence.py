@@ -10,41 +10,23 @@ teacher, when the logits are a thousand apart, and at any temperature.
 
 import numpy as np
 
-from ._rowwise import PSI_COEFFICIENTS, SERIES_BLOCK, log1p_minus
+from ._rowwise import PSI_COEFFICIENTS, log1p_minus, power_series, series_plan
 from .logits import softmax_parts, tempered_softmax, tempered_softmax_terms
 
-#: 1/3!, ..., 1/21!: the weights of x, ..., x^19 in psi(x) / x^2 - 1/2 (see _psi_series)
-_PSI_WEIGHTS = np.array(PSI_COEFFICIENTS[1:])
-#: (rows filled, rows added) of each doubling step that fills the powers x, ..., x^19
-_PSI_DOUBLING = ((1, 1), (2, 2), (4, 4), (8, 8), (16, 3))
+_PSI_PLAN = series_plan(PSI_COEFFICIENTS)
 
 
 def _psi_series(x):
     r""":math:`\psi(x) = x^2\,(1/2 + \sum_{k=1}^{19} x^k/(k+2)!)` for :math:`|x| \le 1`
     (the first term left out is below :math:`1/22! \approx 9 \cdot 10^{-22}` of
-    :math:`x^2`), in a few numpy calls: the powers :math:`x, \dots, x^{19}` of a block of
-    entries fill the rows of one array by repeated doubling (five products), and one
-    matrix-vector product weighs and sums them (``_rowwise.power_series``'s scheme, with
-    the weights made once and without its per-call bookkeeping; ``multiply.accumulate``
-    would take one call, but runs along the short axis and is ten times slower on 1e6).
-
-    :math:`x^k` carries at most :math:`(k-1)/2` ulp (k - 1 roundings, as any chain of
-    products), the terms fall like :math:`1/(k+2)!` and their sum stays below 0.22 beside
-    the 1/2 added last, so the result is accurate to a couple of ulp. Large inputs go
-    block by block (``SERIES_BLOCK``) so that the powers stay in the cache.
+    :math:`x^2`), by ``_rowwise.power_series`` (powers by doubling, one matrix-vector
+    product). :math:`x^k` carries at most :math:`(k-1)/2` ulp, the terms fall like
+    :math:`1/(k+2)!` and their sum stays below 0.22 beside the 1/2 added last, so the
+    result is accurate to a couple of ulp.
     """
-    flat = x.reshape(-1)
-    series = np.empty(flat.size)
-    for start in range(0, flat.size, SERIES_BLOCK):
-        block = flat[start:start + SERIES_BLOCK]
-        powers = np.empty((_PSI_WEIGHTS.size, block.size))  # row k: x^(k + 1)
-        powers[0] = block
-        for filled, step in _PSI_DOUBLING:  # x^(j + m) = x^j x^m for the m rows there
-            np.multiply(powers[:step], powers[filled - 1], out=powers[filled:filled + step])
-        np.dot(_PSI_WEIGHTS, powers, out=series[start:start + SERIES_BLOCK])
-    series += 0.5
-    series *= flat * flat
-    return series.reshape(x.shape)
+    series = power_series(x, _PSI_PLAN)
+    series *= x * x
+    return series
 
 
 def exp_excess(x):

@@ -236,10 +236,23 @@ PSI_COEFFICIENTS = tuple(PSI_COEFFICIENTS[1:])  # 1/2!, 1/3!, ..., 1/21!
 SERIES_BLOCK = 2048
 
 
-def power_series(x, coefficients):
-    """sum_n c_n x^n for c_0, c_1, ... (a tuple), in a handful of numpy calls whatever the
-    number of terms (Horner's scheme makes two per term, and each costs about a
-    microsecond on a small array).
+def series_plan(coefficients):
+    """What :func:`power_series` needs of c_0, c_1, ... (a sequence), made once per series:
+    c_0, the weights of x^1 .. x^(K-1) as an array, and the doubling steps (rows filled,
+    rows added) that make those powers."""
+    weights = np.array(coefficients[1:])
+    steps, filled = [], 1
+    while filled < weights.size:
+        step = min(filled, weights.size - filled)
+        steps.append((filled, step))
+        filled += step
+    return coefficients[0], weights, tuple(steps)
+
+
+def power_series(x, plan):
+    """sum_n c_n x^n, the series of ``plan`` (:func:`series_plan`), in a handful of numpy
+    calls whatever the number of terms (Horner's scheme makes two per term, and each costs
+    about a microsecond on a small array).
 
     The powers x^1 .. x^(K-1) of a block of entries fill the rows of one array by repeated
     doubling (x^(j + m) = x^j x^m for the m rows already there: about log2 K calls), and
@@ -249,26 +262,23 @@ def power_series(x, coefficients):
     is as accurate as Horner's. Large inputs go block by block (:data:`SERIES_BLOCK`), so
     that the powers stay in the cache.
     """
-    weights = np.array(coefficients[1:])
-    terms = weights.size
+    constant, weights, steps = plan
     flat = x.reshape(-1)
     out = np.empty(flat.size)
     for start in range(0, flat.size, SERIES_BLOCK):
         block = flat[start:start + SERIES_BLOCK]
-        powers = np.empty((terms, block.size))
+        powers = np.empty((weights.size, block.size))
         powers[0] = block
-        filled = 1
-        while filled < terms:
-            step = min(filled, terms - filled)
+        for filled, step in steps:
             np.multiply(powers[:step], powers[filled - 1], out=powers[filled:filled + step])
-            filled += step
         np.dot(weights, powers, out=out[start:start + SERIES_BLOCK])
-    out += coefficients[0]
+    out += constant
     return out.reshape(x.shape)
 
 
 # (-1)^n / n for n = 2 .. 9: log(1 + m) - m = sum_{n >= 2} (-1)^(n+1) m^n / n = -m^2 sum ...
 LOG1P_COEFFICIENTS = tuple((1.0 if n % 2 == 0 else -1.0) / n for n in range(2, 10))
+_LOG1P_PLAN = series_plan(LOG1P_COEFFICIENTS)
 
 
 def log1p_minus(m):
@@ -279,7 +289,7 @@ def log1p_minus(m):
     if not n_small:
         return np.log1p(m) - m
     ms = np.where(small, m, 0.0)
-    series = -ms * ms * power_series(ms, LOG1P_COEFFICIENTS)
+    series = -ms * ms * power_series(ms, _LOG1P_PLAN)
     if n_small == small.size:
         return series
     return np.where(small, series, np.log1p(np.where(small, 0.0, m)) - m)
