@@ -108,9 +108,11 @@ book: $(STAMP)
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
 # Sphinx runs make for the LaTeX: an empty MAKEFLAGS, since it could not reach the job server
-# of `make test` (make would warn).
+# of `make test` (make would warn). LATEXMKOPTS=-xelatex, as Sphinx's LaTeX Makefile suggests:
+# XeLaTeX runs without writing a PDF (-no-pdf) until the references settle, and xdvipdfmx
+# writes the PDF once (95 s of CPU instead of 122 s).
 $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
-	MAKEFLAGS= $(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex --path-output $(PDF_ROOT) .
+	MAKEFLAGS= LATEXMKOPTS=-xelatex $(BIN)/jupyter-book build $(JB_FLAGS) --all --builder pdflatex --path-output $(PDF_ROOT) .
 	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
 
 pdf: $(PDF)
