@@ -197,10 +197,17 @@ test:
 test-stages: lint $(STAMPS)/html $(STAMPS)/browser $(STAMPS)/pdf $(STAMPS)/nbval $(STAMPS)/unit \
              $(STAMPS)/stored $(STAMPS)/lab
 
-# The site is built before the other test stages start, so that the browser test (the longest
-# stage) takes the first free job slot once the site exists instead of queueing behind them
-# (make hands out slots in the order above, as the stages become ready).
-$(STAMPS)/nbval $(STAMPS)/unit $(STAMPS)/stored $(STAMPS)/lab: | $(STAMPS)/html
+# The browser test is the longest stage and the PDF the next: each must take the first free
+# job slot, not queue behind the shorter stages. Make gives a freed slot to the next stage in
+# the list above that is ready, and keeps it waiting for that stage even if one listed earlier
+# becomes ready meanwhile. So strict nbval waits until the browser test can start (the site
+# built, Chromium there), the other stages also until the PDF can (TeX there), and Chromium is
+# installed before TeX (apt-get runs one install at a time; Chromium's is the shorter).
+$(STAMPS)/nbval: | $(STAMPS)/html require-browser
+$(STAMPS)/unit $(STAMPS)/stored $(STAMPS)/lab: | $(STAMPS)/html require-browser require-pdf
+ifneq ($(filter test-stages,$(MAKECMDGOALS)),)
+require-pdf: | require-browser
+endif
 
 retest:
 	rm -rf $(STAMPS)
