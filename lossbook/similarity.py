@@ -175,14 +175,14 @@ def contrastive_loss(y_true, x1, x2, *, margin=1.0):
     array([[-0.3, -0.4]])
     """
     similar, n_similar, margin, _, norm = _contrastive_parts(y_true, x1, x2, margin)
-    term = norm[..., 0]  # the distance d
-    # one square of what is squared: d for a similar pair, max(0, m - d) otherwise (each
-    # formula only where some pair needs it; in place, so that one row stays an array)
+    # one square of what is squared: the distance d for a similar pair, max(0, m - d)
+    # otherwise (each formula only where some pair needs it; on the norms, which keep the
+    # row axis, so that one row stays an array without the cost of out= on small arrays)
     if not n_similar:
-        np.maximum(np.subtract(margin, term, out=term), ZERO, out=term)
+        norm = np.maximum(margin - norm, ZERO)
     elif n_similar != similar.size:
-        term = np.where(similar, term, np.maximum(margin - term, ZERO))
-    return np.multiply(HALF * term, term, out=term)
+        norm = np.where(similar[..., None], norm, np.maximum(margin - norm, ZERO))
+    return (HALF * norm * norm)[..., 0]
 
 
 # --------------------------------------------------------------------------
