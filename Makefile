@@ -67,7 +67,7 @@ LAB_FLAGS ?=
 # --- the environment -------------------------------------------------------------------------
 
 # The packages are installed by uv (pinned in requirements.txt, bootstrapped with pip): about
-# 15 s instead of pip's 50-70 s for the same versions, and the venv's install is the start of
+# 15-25 s instead of pip's 50-70 s for the same versions, and the venv's install is the start of
 # every stage. Every module is compiled up front: with PYTHONDONTWRITEBYTECODE set (as on some
 # CI machines) Python would otherwise compile them again in every process (strict nbval took
 # 270 s instead of about 110 s).
@@ -94,7 +94,7 @@ kernel: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name lossbook --display-name "Python (lossbook)" >/dev/null
 
 require-browser:
-	@$(REQUIRE) Chromium "$(BROWSER_CHECK)" --with-recommends chromium
+	@$(REQUIRE) Chromium "$(BROWSER_CHECK)" chromium
 require-pdf:
 	@$(REQUIRE) "TeX for the PDF" "$(PDF_CHECK)" $(PDF_PACKAGES)
 

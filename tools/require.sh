@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Make sure a system dependency of a `make` stage is present; install it with apt-get when not.
 #
-# usage: tools/require.sh WHAT CHECK [--with-recommends] PACKAGE...
+# usage: tools/require.sh WHAT CHECK PACKAGE...
 #
 # CHECK is a shell command that succeeds when WHAT is usable. When it fails, the Debian
-# PACKAGEs are installed non-interactively (as root, or through sudo), once; where that is not
-# possible, the script prints ONE line saying what to install and exits 1, so `make` stops there.
+# PACKAGEs are installed non-interactively (as root, or through sudo), once, without what Debian
+# merely recommends (for Chromium: udev, avahi, upower, a printer set-up tool, about 40 packages
+# that a headless test does not use). Where that is not possible, the script prints ONE line
+# saying what to install and exits 1, so `make` stops there.
 set -euo pipefail
 what=$1 check=$2
 shift 2
-recommends=(--no-install-recommends)
-if [ "${1:-}" = --with-recommends ]; then recommends=(); shift; fi
 
 present() { bash -c "$check" >/dev/null 2>&1; }
 present && exit 0
@@ -39,7 +39,7 @@ echo "Installing $what: apt-get install $*"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -q)
-if ! { "${apt[@]}" update && "${apt[@]}" install -y "${recommends[@]}" "$@"; } >"$log" 2>&1; then
+if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "$@"; } >"$log" 2>&1; then
   tail -n 15 "$log" >&2
   give_up " (apt-get failed, see above)" "$@"
 fi
