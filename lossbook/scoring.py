@@ -174,7 +174,10 @@ def _crps_grad(y_true, y_pred, sigma):
         z_hi, z_lo = fast_two_sum(z_hi, z_lo)
         q_hi, q_lo = two_prod(z_hi, z_hi)
         gap = (LN2_HI - q_hi) + (LN2_LO - q_lo - 2.0 * z_hi * z_lo)
-        d_sigma[near] = _two_phi_minus(gap)
+        if d_sigma.ndim:
+            d_sigma[near] = _two_phi_minus(gap)
+        else:  # 0-d inputs: d_sigma is a numpy scalar (not writable), gap has one entry
+            d_sigma = _two_phi_minus(gap)[0]
     return d_mu, d_sigma
 
 

@@ -413,6 +413,21 @@ def test_poisson_nll_on_rates_full_with_a_large_eps_against_pytorch_formula(eps)
                           rtol=1e-14, dps=50, step=1e-20, reference=poisson_nll_reference)
 
 
+@pytest.mark.parametrize("shape", [(), (1,)])
+def test_crps_grad_near_its_zero_against_mpmath_also_for_scalars(shape):
+    """d/dsigma = 2 phi(z) - 1/sqrt(pi) vanishes at z^2 = log 2, where the double-double route
+    takes over; scalar (0-d) inputs once raised a TypeError there."""
+    z = float(mp.sqrt(mp.log(2))) * (1 + 1e-9)
+    d_mu, d_sigma = crps_gaussian.grad(np.full(shape, z), np.zeros(shape), np.ones(shape))
+    mp.mp.dps = 50
+    zm = mp.mpf(z)
+    expected = 2 * mp.npdf(zm) - 1 / mp.sqrt(mp.pi)
+    assert np.shape(d_sigma) == shape
+    assert abs(float(np.reshape(d_sigma, -1)[0]) - expected) <= 1e-14 * abs(expected)
+    assert float(np.reshape(d_mu, -1)[0]) == pytest.approx(float(-mp.erf(zm / mp.sqrt(2))),
+                                                             rel=1e-15)
+
+
 def test_crps_grad_of_a_far_miss_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
