@@ -149,8 +149,11 @@ _no_overflow_check = contextlib.nullcontext()
 
 
 def _two_phi_minus(z_sq_gap):
-    r"""2 phi(z) - 1/sqrt(pi) = expm1((log 2 - z^2) / 2) / sqrt(pi), given log 2 - z^2."""
-    return np.expm1(0.5 * z_sq_gap) * _INV_SQRT_PI
+    r"""2 phi(z) - 1/sqrt(pi) = expm1((log 2 - z^2) / 2) / sqrt(pi), given log 2 - z^2: an
+    array is a fresh temporary of the caller's, computed over in place."""
+    out = z_sq_gap if type(z_sq_gap) is np.ndarray else None
+    half_gap = np.multiply(z_sq_gap, _HALF_0D, out=out)
+    return np.multiply(np.expm1(half_gap, out=out), _INV_SQRT_PI_0D, out=out)
 
 
 def _crps_grad(y_true, y_pred, sigma):
@@ -243,15 +246,13 @@ def crps_gaussian(y_true, y_pred, sigma):
     (0.0, 0.233695)
     """
     y, mu, sigma, bounded = _crps_inputs(y_true, y_pred, sigma)
-    if bounded:
-        return _crps_values(y, mu, sigma)
-    with np.errstate(over="ignore"):
+    with _no_overflow_check if bounded else np.errstate(over="ignore"):
         return _crps_values(y, mu, sigma)
 
 
 def _crps_values(y, mu, sigma):
     """The scores, |y - mu| erf(|z| / sqrt 2) + sigma (2 phi(z) - 1/sqrt(pi)), in place on
-    fresh temporaries (the operations and their order of _two_phi_minus). The first term
+    fresh temporaries. The first term
     is formed as (y - mu) erf(z / sqrt 2): the same bits, as math.erf is odd to the bit
     (it works on |x| and copies the sign), and so is the division by sigma."""
     if y.ndim == 0:  # the in-place steps need arrays: one element as a 1-d array
@@ -261,10 +262,7 @@ def _crps_values(y, mu, sigma):
     scores = _erf_array(z / _SQRT2_0D)
     scores *= r
     gap = np.multiply(z, z, out=z)  # z is not needed any more
-    np.subtract(_LN2_HI_0D, gap, out=gap)
-    gap *= _HALF_0D
-    density = np.expm1(gap, out=gap)
-    density *= _INV_SQRT_PI_0D
+    density = _two_phi_minus(np.subtract(_LN2_HI_0D, gap, out=gap))
     density *= sigma  # sigma * (2 phi(z) - 1/sqrt(pi))
     scores += density
     return scores
