@@ -25,7 +25,6 @@ from ._precise import (
     x_minus_log1p,
 )
 from ._registry import Argument, register_loss
-from ._rowwise import largest, smallest
 from ._validation import (
     as_float_array,
     check_bool,
@@ -33,6 +32,8 @@ from ._validation import (
     check_same_shape,
     check_scalar,
     is_plain_pair,
+    largest,
+    smallest,
 )
 
 __all__ = [
