@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ._precise import two_prod, two_sum
-from ._validation import check_pair, check_scalar
+from ._validation import check_pair, check_scalar, largest
 
 # Beyond this magnitude the error-free products below could overflow; squares
 # of such numbers are either huge (no cancellation to protect) or overflow anyway.
@@ -39,7 +39,7 @@ def scaled_residual(y_true, y_pred, scale=1.0):
     abs_x = np.abs(x_hi)
     # One test for the whole array: every |x| moderate and every low part finite (at
     # scale 1, x_lo = r_lo and sq_lo are finite wherever |x| is moderate).
-    if np.maximum.reduce(abs_x, axis=None) < _DD_LIMIT and (scale == 1.0 or math.isfinite(
+    if largest(abs_x) < _DD_LIMIT and (scale == 1.0 or math.isfinite(
             np.add.reduce(x_lo, axis=None) + np.add.reduce(sq_lo, axis=None))):
         return x_hi, x_lo, sq_hi, sq_lo, abs_x, None
     moderate = abs_x < _DD_LIMIT
@@ -222,10 +222,10 @@ def barron_plain(y_true, y_pred, a, scale, want_grad):
     if scale != 1.0:
         x /= scale
     magnitude = np.abs(x)
-    largest = float(np.maximum.reduce(magnitude, axis=None))
+    biggest = float(largest(magnitude))
     b, half, half_b, b_over_alpha, near_limit = _barron_constants(a)
     # x^2 and (1 + t)^(alpha/2) finite (t below 1e296)
-    if not (largest < 1e140 and (half <= 0.0 or half * math.log1p(largest * largest / b) < 700.0)):
+    if not (biggest < 1e140 and (half <= 0.0 or half * math.log1p(biggest * biggest / b) < 700.0)):
         return None
     t = x * x
     if b != 1.0:  # (alpha = 1 or 3: t = x^2)
