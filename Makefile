@@ -57,6 +57,8 @@ PDF_CHECK := command -v xelatex && command -v latexmk && command -v xindy \
 # while the HTML build runs.
 PDF_ROOT := _build/pdf
 PDF := $(PDF_ROOT)/_build/latex/lossbook.pdf
+# The site's copy of the PDF, which the landing page links.
+SITE_PDF := _build/html/lossbook.pdf
 
 # `make lab`: JupyterLab on chapters/, kernel `lossbook`. LAB_FLAGS adds server options.
 LAB_FLAGS ?=
@@ -103,7 +105,7 @@ require-pdf:
 # Renders the stored outputs: no notebook is executed. Copies the PDF in when `make pdf` made one.
 book: $(STAMP)
 	$(BIN)/jupyter-book build $(JB_FLAGS) .
-	@if [ -f $(PDF) ]; then cp $(PDF) _build/html/lossbook.pdf; \
+	@if [ -f $(PDF) ]; then cp $(PDF) $(SITE_PDF); \
 	  else echo "(no PDF yet: \`make pdf\` builds it and puts it in the site)"; fi
 	@echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
@@ -116,7 +118,7 @@ $(PDF): $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC) | require-pdf
 	@test -f $@ && touch $@  # latexmk leaves the PDF alone when the .tex did not change
 
 pdf: $(PDF)
-	@if [ -d _build/html ]; then cp $(PDF) _build/html/lossbook.pdf; fi
+	@if [ -d _build/html ]; then cp $(PDF) $(SITE_PDF); fi
 	@echo "PDF built: $(CURDIR)/$(PDF)"
 
 lab: kernel
@@ -172,7 +174,7 @@ $(STAMPS)/html: $(STAMP) $(NOTEBOOKS) $(PAGES) $(LOSSBOOK_SRC)
 
 # The PDF, and the site's copy of it that the landing page links.
 $(STAMPS)/pdf: $(PDF) $(STAMPS)/html $(wildcard tests/pdf/*.py) | require-pdf
-	cp $(PDF) _build/html/lossbook.pdf
+	cp $(PDF) $(SITE_PDF)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/pdf
 	@mkdir -p $(@D) && touch $@
 

@@ -23,7 +23,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = Path(os.environ.get("LOSSBOOK_HTML_DIR", REPO_ROOT / "_build" / "html")).resolve()
-PDF = Path(os.environ.get("LOSSBOOK_PDF", REPO_ROOT / "_build" / "latex" / "lossbook.pdf"))
+# where `make pdf` writes it (the default of tests/pdf/test_pdf.py too)
+PDF = Path(os.environ.get("LOSSBOOK_PDF",
+                          REPO_ROOT / "_build" / "pdf" / "_build" / "latex" / "lossbook.pdf"))
 # folder -> why a plain run leaves it out (None: it runs)
 SYSTEM_TESTS = {
     REPO_ROOT / "tests" / "browser": lambda: None if (HTML_DIR / "index.html").is_file()
