@@ -117,8 +117,9 @@ def softmax_minus_posterior(top, e, rest, posterior):
     (e_c sum_{c' != c} post_c' - post_c sum_{c' != c} e_c') / sum e, each complement summed
     directly, so a frame whose softmax and posterior are both near 1 for one class keeps the
     small difference."""
-    others = np.where(top, rest, (1.0 + rest) - e)
-    return (e * complement_sums(posterior) - posterior * others) / (1.0 + rest)
+    total = 1.0 + rest
+    others = np.where(top, rest, total - e)
+    return (e * complement_sums(posterior) - posterior * others) / total
 
 
 def grad_in_tolerance(t_len, k):
