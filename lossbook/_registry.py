@@ -358,7 +358,7 @@ def register_loss(
                 # Python's float division is IEEE's, as numpy's is, and cheaper on a scalar
                 # (an empty array keeps numpy's NaN and warning)
                 return np.float64(float(total) / count if count else total / count)
-            return np.float64(np.sum(mean_weights(*args, **params) * values))
+            return np.float64(np.add.reduce(mean_weights(*args, **params) * values, axis=None))
 
         @functools.wraps(grad)
         def loss_grad(*args, reduction="sum", **params):
