@@ -10,10 +10,12 @@ teacher, when the logits are a thousand apart, and at any temperature.
 
 import numpy as np
 
-from ._rowwise import PSI_COEFFICIENTS, log1p_minus, power_series, series_plan
+from ._rowwise import ONE, PSI_COEFFICIENTS, log1p_minus, power_series, series_plan
 from .logits import softmax_parts, tempered_softmax, tempered_softmax_terms
 
 _PSI_PLAN = series_plan(PSI_COEFFICIENTS)
+#: Below this e^x cannot overflow (log of the largest double: 709.78); a 0-d array (see ONE)
+_EXP_SAFE = np.array(709.0)
 
 
 def _psi_series(x):
@@ -24,9 +26,7 @@ def _psi_series(x):
     :math:`1/(k+2)!` and their sum stays below 0.22 beside the 1/2 added last, so the
     result is accurate to a couple of ulp.
     """
-    series = power_series(x, _PSI_PLAN)
-    series *= x * x
-    return series
+    return power_series(x, _PSI_PLAN, times_power=2)
 
 
 def exp_excess(x):
@@ -37,11 +37,12 @@ def exp_excess(x):
     bits cancel (:math:`x > 1`) or nothing does (:math:`x < -1`: two positive terms).
     Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
     """
-    small = np.abs(x) <= 1.0
+    small = np.abs(x) <= ONE
     n_small = np.count_nonzero(small)
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
         return _psi_series(x)
-    if np.maximum.reduce(x, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
+    # (a comparison and a count cost less than a maximum; NaN passes neither test)
+    if np.count_nonzero(x > _EXP_SAFE):  # e^x may overflow: inf, without a warning
         with np.errstate(over="ignore", invalid="ignore"):  # (and psi(inf) = inf - inf: NaN)
             large = np.expm1(x) - x
     else:

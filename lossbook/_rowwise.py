@@ -267,10 +267,11 @@ def _powers(x, rows, steps):
     return powers
 
 
-def power_series(x, plan):
+def power_series(x, plan, times_power=0):
     """sum_n c_n x^n, the series of ``plan`` (:func:`series_plan`), in a handful of numpy
     calls whatever the number of terms (Horner's scheme makes two per term, and each costs
-    about a microsecond on a small array).
+    about a microsecond on a small array); with ``times_power`` k (1 <= k < K), that sum
+    times x^k, the power the doubling made (x^2 = x * x, the product it would be anyway).
 
     The powers x^1 .. x^(K-1) of a block of entries fill the rows of one array by repeated
     doubling (x^(j + m) = x^j x^m for the m rows already there: about log2 K calls), and
@@ -284,14 +285,19 @@ def power_series(x, plan):
     constant, weights, steps = plan
     flat = x.reshape(-1)
     if flat.size <= SERIES_BLOCK:
-        out = np.dot(weights, _powers(flat, weights.size, steps))
-    else:
-        out = np.empty(flat.size)
-        for start in range(0, flat.size, SERIES_BLOCK):
-            block = flat[start:start + SERIES_BLOCK]
-            np.dot(weights, _powers(block, weights.size, steps),
-                   out=out[start:start + SERIES_BLOCK])
-    out += constant
+        powers = _powers(flat, weights.size, steps)
+        out = np.dot(weights, powers)
+        out += constant
+        if times_power:
+            out *= powers[times_power - 1]
+        return out.reshape(x.shape)
+    out = np.empty(flat.size)
+    for start in range(0, flat.size, SERIES_BLOCK):
+        powers = _powers(flat[start:start + SERIES_BLOCK], weights.size, steps)
+        block = np.dot(weights, powers, out=out[start:start + SERIES_BLOCK])
+        block += constant
+        if times_power:
+            block *= powers[times_power - 1]
     return out.reshape(x.shape)
 
 
@@ -308,7 +314,7 @@ def log1p_minus(m):
     if not n_small:
         return np.log1p(m) - m
     ms = np.where(small, m, 0.0)
-    series = -ms * ms * power_series(ms, _LOG1P_PLAN)
+    series = np.negative(power_series(ms, _LOG1P_PLAN, times_power=2))  # -m^2 (...)
     if n_small == small.size:
         return series
     return np.where(small, series, np.log1p(np.where(small, 0.0, m)) - m)
