@@ -10,6 +10,7 @@ inputs is stacked so that one call serves both, and a zero row is handled by
 ``max(scale, TINY)`` rather than a ``np.where``.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -20,7 +21,6 @@ from ._validation import (
     check_same_shape,
     check_signed_labels,
     largest,
-    smallest,
 )
 
 #: the smallest subnormal: max(scale, TINY) is scale for a non-zero row and turns 0 / 0 into
@@ -135,17 +135,20 @@ def scaled_rows(v):
 #: underflows (below 2^-511) is below 2^-61 of the norm, so the sum is accurate to its own
 #: roundings (a few ulp, as the scaled rows' sum).
 PLAIN_ENTRY_MAX, PLAIN_NORM2_MIN = 2.0**440, 2.0**-900
+_PLAIN_NORM2_MIN_0D = np.array(PLAIN_NORM2_MIN)
 
 
-def plain_norm2(v, bound, floor=PLAIN_NORM2_MIN):
+def plain_norm2(v, bound, floor=_PLAIN_NORM2_MIN_0D):
     """Squared Euclidean norms along the last axis (keepdims), the plain sums of squares, or
     None unless every row allows them (see PLAIN_ENTRY_MAX), and is above ``floor``
-    (at least PLAIN_NORM2_MIN); ``bound`` is an upper bound of every |v_j| (finite_bound
-    or a sum of such; NaN fails the test)."""
+    (at least PLAIN_NORM2_MIN; a 0-d array is faster); ``bound`` is an upper bound of
+    every |v_j| (finite_bound or a sum of such; NaN fails the test). v is not empty."""
     if not bound <= PLAIN_ENTRY_MAX:
         return None
     norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
-    return norm2 if smallest(norm2) > floor else None
+    # every row above the floor (a NaN is not): a comparison and a count cost less than
+    # the minimum
+    return norm2 if np.count_nonzero(norm2 > floor) == norm2.size else None
 
 
 def plain_rows(v, norm2, floor=PLAIN_NORM2_MIN):
@@ -190,6 +193,15 @@ def shifted_difference(a, b, eps):
     return (head + eps) + tail
 
 
+@functools.lru_cache(maxsize=64)
+def _shift_constants(eps, d):
+    """eps and the floor of shifted_norms for rows of d entries, as 0-d arrays (numpy takes
+    a slower path for a Python float operand), made once per (eps, d). (eps = -0.0 may
+    come back as 0.0: a - b + 0.0 differs from a - b - 0.0 only in the sign of a zero,
+    which squares away.)"""
+    return np.array(eps), np.array(max(PLAIN_NORM2_MIN, 4.0 * d * eps * eps))
+
+
 def shifted_norms(a, b, eps, bound):
     """||a - b + eps|| per row (keepdims), ``bound`` bounding every |a_j - b_j + eps|.
 
@@ -198,8 +210,8 @@ def shifted_norms(a, b, eps, bound):
     |a_j - b_j| <= 2^-53 (|v_j| + eps), so leaving r out moves the norm by at most
     2^-53 (||v|| + sqrt(d) eps) <= 1.5 * 2^-53 ||v||. Other rows from shifted_difference,
     row by row (each row's norm depends on that row alone)."""
-    rounded = np.add(a - b, eps)
-    floor = max(PLAIN_NORM2_MIN, 4.0 * a.shape[-1] * eps * eps)
+    eps_0d, floor = _shift_constants(eps, a.shape[-1])
+    rounded = np.add(a - b, eps_0d)
     norm2 = plain_norm2(rounded, bound, floor)
     if norm2 is not None:
         return plain_sqrt(norm2)
