@@ -15,7 +15,7 @@ from .logits import softmax_parts, tempered_softmax, tempered_softmax_terms
 
 _PSI_PLAN = series_plan(PSI_COEFFICIENTS)
 #: Below this e^x cannot overflow (log of the largest double: 709.78); a 0-d array (see ONE)
-_EXP_SAFE = np.array(709.0)
+EXP_SAFE = np.array(709.0)
 
 
 def _psi_series(x):
@@ -42,7 +42,7 @@ def exp_excess(x):
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
         return _psi_series(x)
     # (a comparison and a count cost less than a maximum; NaN passes neither test)
-    if np.count_nonzero(x > _EXP_SAFE):  # e^x may overflow: inf, without a warning
+    if np.count_nonzero(x > EXP_SAFE):  # e^x may overflow: inf, without a warning
         with np.errstate(over="ignore", invalid="ignore"):  # (and psi(inf) = inf - inf: NaN)
             large = np.expm1(x) - x
     else:
@@ -60,6 +60,7 @@ def exp_excess(x):
 _X_SWITCH = 40.0
 # Above this log-weight the row's KL exceeds 30 and the log-sum-exp route is accurate.
 _LOG_WEIGHT_SWITCH = 30.0
+_EIGHT = np.array(8.0)  # (0-d: see ONE)
 
 
 def _row_mean(p, v):
@@ -103,7 +104,7 @@ def distillation_kl(t, s, temperature, want_grad, largest_t, largest_s):
     if want_grad:
         growth -= m[..., None]
         growth *= p
-        growth /= 1.0 + m[..., None]
+        growth /= ONE + m[..., None]
         return growth
     kl = np.log1p(m) - _row_mean(p, x)
     # |expm1(x)| + |x| as |expm1(x) + x|: expm1 keeps the sign of x, so the two sums have
@@ -111,7 +112,7 @@ def distillation_kl(t, s, temperature, want_grad, largest_t, largest_s):
     growth += x
     np.abs(growth, out=growth)
     # (a KL that rounds to <= 0 fails too; count_nonzero costs less than a ufunc reduction)
-    if np.count_nonzero(_row_mean(p, growth) <= 8.0 * kl) == kl.size:
+    if np.count_nonzero(_row_mean(p, growth) <= _EIGHT * kl) == kl.size:
         return kl
     return _kl_near(p, x)
 

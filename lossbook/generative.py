@@ -19,10 +19,17 @@ import math
 import numpy as np
 import sympy as sp
 
-from ._divergence import distillation_kl, exp_excess
+from ._divergence import EXP_SAFE, distillation_kl, exp_excess
 from ._registry import Argument, register_loss
 from ._rowwise import HALF
-from ._validation import as_float_array, check_has_axis, check_pair, check_same_shape, check_scalar
+from ._validation import (
+    as_float_array,
+    check_has_axis,
+    check_pair,
+    check_same_shape,
+    check_scalar,
+    largest,
+)
 from .logits import exp_minus_abs, sigmoid_pair, softplus_pair
 
 __all__ = ["distillation_loss", "gaussian_kl", "gan_discriminator_loss", "gan_generator_loss"]
@@ -69,8 +76,7 @@ def _distillation_inputs(teacher_logits, student_logits, temperature):
     if (type(t) is np.ndarray and type(s) is np.ndarray and t.dtype == np.float64
             and s.dtype == np.float64 and t.ndim and t.size and t.shape == s.shape
             and type(temperature) is float and 0.0 < temperature < math.inf):
-        largest_t = float(np.maximum.reduce(np.abs(t), axis=None))
-        largest_s = float(np.maximum.reduce(np.abs(s), axis=None))
+        largest_t, largest_s = float(largest(np.abs(t))), float(largest(np.abs(s)))
         if largest_t < math.inf and largest_s < math.inf:  # NaN fails too
             return t, s, temperature, largest_t, largest_s
     t = check_has_axis(as_float_array(teacher_logits, "teacher_logits"), "teacher_logits",
@@ -216,8 +222,10 @@ def _gaussian_kl_inputs(mu, logvar):
 def _gaussian_kl_grad(mu, logvar):
     """(d/dmu, d/dlogvar) of the summed loss: (mu, expm1(logvar) / 2)."""
     mu, logvar = _gaussian_kl_inputs(mu, logvar)
-    with np.errstate(over="ignore"):
-        return mu.copy(), 0.5 * np.expm1(logvar)
+    if np.count_nonzero(logvar > EXP_SAFE):  # (rare) e^logvar may overflow: inf, silently
+        with np.errstate(over="ignore"):
+            return mu.copy(), HALF * np.expm1(logvar)
+    return mu.copy(), HALF * np.expm1(logvar)  # (errstate costs more than the test)
 
 
 def _gaussian_kl_symbolic(k=2):
