@@ -82,7 +82,7 @@ def checked_rows(arrays, names):
             break
     else:
         if first.ndim and 0 < first.size <= STACK_LIMIT:
-            stacked = np.concatenate(arrays).reshape((len(arrays),) + first.shape)
+            stacked = np.array(arrays)  # (float64 arrays of one shape: one float64 stack)
             bound = finite_bound(stacked)
             if math.isfinite(bound):
                 return stacked, bound
