@@ -85,8 +85,8 @@ def excess_row_sums(x, base):
     expm1, as good as :func:`exp_excess` beyond :math:`|x| > 1` (where
     :math:`|\operatorname{expm1}(x)| \le 2.4\,\psi(x)`): the small :math:`|x_j|`, where
     expm1 - x cancels, weigh nothing next to the rest of the row. Only the rows where
-    they do (a posterior close to the prior) take :func:`exp_excess`; each row's sum
-    depends on that row alone.
+    they do (a posterior close to the prior) take :func:`exp_excess`; which route a row
+    takes depends on that row alone.
     """
     if may_overflow(x):  # inf, without a warning
         with np.errstate(over="ignore", invalid="ignore"):  # (and psi(inf) = inf - inf: NaN)

@@ -289,8 +289,9 @@ def gaussian_kl(mu, logvar):
     Notes
     -----
     Evaluated as :math:`\tfrac12\sum_j (\mu_j^2 + \psi(\lambda_j))`,
-    :math:`\psi(x) = e^x - 1 - x \ge 0` (``exp_excess``): a sum of non-negative
-    terms, accurate to a few units in the last place for every input, including
+    :math:`\psi(x) = e^x - 1 - x \ge 0`: a sum of non-negative terms, accurate to a
+    few units in the last place for every input (``expm1(x) - x`` in a row where its
+    error is that small next to the row's sum, ``exp_excess`` elsewhere), including
     :math:`\lambda = 10^{-8}` (:math:`\psi \approx 5\cdot 10^{-17}`, lost entirely
     by ``1 + logvar - exp(logvar)``) and :math:`|\lambda|` up to 700; only a true
     value above the largest double (:math:`\lambda > 709.78` or
