@@ -26,7 +26,7 @@ from ._divergence import (
     may_overflow,
 )
 from ._registry import Argument, register_loss
-from ._rowwise import HALF
+from ._rowwise import FLOAT64, HALF
 from ._validation import (
     as_float_array,
     check_has_axis,
@@ -78,8 +78,8 @@ def _distillation_inputs(teacher_logits, student_logits, temperature):
     """Validated teacher and student logits, the temperature, and the largest |t| and |s|
     (which certify both finite in the common case, and let distillation_kl skip gates)."""
     t, s = teacher_logits, student_logits
-    if (type(t) is np.ndarray and type(s) is np.ndarray and t.dtype == np.float64
-            and s.dtype == np.float64 and t.ndim and t.size and t.shape == s.shape
+    if (type(t) is np.ndarray and type(s) is np.ndarray and t.dtype is FLOAT64
+            and s.dtype is FLOAT64 and t.ndim and t.size and t.shape == s.shape
             and type(temperature) is float and 0.0 < temperature < math.inf):
         largest_t, largest_s = float(largest(np.abs(t))), float(largest(np.abs(s)))
         if largest_t < math.inf and largest_s < math.inf:  # NaN fails too
@@ -308,8 +308,8 @@ def gaussian_kl(mu, logvar):
     >>> gaussian_kl.grad([[3.0, 0.0]], [[0.0, 2.0]])
     (array([[3., 0.]]), array([[0.        , 3.19452805]]))
     """
-    if not (type(mu) is np.ndarray and type(logvar) is np.ndarray and mu.dtype == np.float64
-            and logvar.dtype == np.float64 and mu.ndim and mu.size and mu.shape == logvar.shape):
+    if not (type(mu) is np.ndarray and type(logvar) is np.ndarray and mu.dtype is FLOAT64
+            and logvar.dtype is FLOAT64 and mu.ndim and mu.size and mu.shape == logvar.shape):
         mu, logvar = _gaussian_kl_inputs(mu, logvar)
         return _gaussian_kl_rows(mu, logvar)
     # Float arrays of one shape: their finiteness is checked on the result, one reduction
