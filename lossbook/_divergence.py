@@ -3,17 +3,35 @@ r"""The numerics of the KL divergences of :mod:`lossbook.generative`.
 :math:`\psi(x) = e^x - 1 - x \ge 0` (:func:`exp_excess`), evaluated by a Taylor series
 for :math:`|x| \le 1` and as ``expm1(x) - x`` beyond, so that it keeps full relative
 accuracy at :math:`x = 10^{-8}` (where :math:`\psi \approx 5 \cdot 10^{-17}` and
-``exp(x) - 1 - x`` would return 0 or noise); and the KL divergence of two softmaxes and
+``exp(x) - 1 - x`` would return 0 or noise), and its row sums for the Gaussian KL
+(:func:`excess_row_sums`: the series only for the rows that need it); and the KL
+divergence of two softmaxes and
 its gradient (:func:`distillation_kl`), accurate when the student is close to its
 teacher, when the logits are a thousand apart, and at any temperature.
 """
 
 import numpy as np
 
-from ._rowwise import PSI_COEFFICIENTS, log1p_minus, power_series, series_plan
+from ._rowwise import (
+    ONE,
+    PSI_COEFFICIENTS,
+    STACK_LIMIT,
+    log1p_minus,
+    power_series,
+    series_plan,
+)
 from .logits import softmax_parts, tempered_softmax, tempered_softmax_terms
 
 _PSI_PLAN = series_plan(PSI_COEFFICIENTS)
+#: Below this e^x cannot overflow (log of the largest double: 709.78); a 0-d array (see ONE)
+EXP_SAFE = np.array(709.0)
+
+
+def may_overflow(x):
+    """Whether e^x may overflow (then the caller silences the warning by errstate, which
+    costs a few µs): on a small x by a comparison and a count (cheaper than errstate and
+    than a maximum; NaN passes), on a large one without looking (a pass costs more)."""
+    return x.size > STACK_LIMIT or np.count_nonzero(x > EXP_SAFE)
 
 
 def _psi_series(x):
@@ -24,9 +42,7 @@ def _psi_series(x):
     :math:`1/(k+2)!` and their sum stays below 0.22 beside the 1/2 added last, so the
     result is accurate to a couple of ulp.
     """
-    series = power_series(x, _PSI_PLAN)
-    series *= x * x
-    return series
+    return power_series(x, _PSI_PLAN, times_power=2)
 
 
 def exp_excess(x):
@@ -37,11 +53,11 @@ def exp_excess(x):
     bits cancel (:math:`x > 1`) or nothing does (:math:`x < -1`: two positive terms).
     Overflows to ``inf`` only where :math:`e^x` does (:math:`x > 709.78`).
     """
-    small = np.abs(x) <= 1.0
+    small = np.abs(x) <= ONE
     n_small = np.count_nonzero(small)
     if n_small == small.size:  # the series alone (the common case of a VAE's log-variances)
         return _psi_series(x)
-    if np.maximum.reduce(x, axis=None) > 709.0:  # e^x may overflow: inf, without a warning
+    if may_overflow(x):  # inf, without a warning
         with np.errstate(over="ignore", invalid="ignore"):  # (and psi(inf) = inf - inf: NaN)
             large = np.expm1(x) - x
     else:
@@ -54,11 +70,50 @@ def exp_excess(x):
     return large
 
 
+_TWO = np.array(2.0)  # (0-d: see ONE)
+
+
+def excess_row_sums(x, base):
+    r"""Per row (the last axis), :math:`S = \sum_j (b_j + \psi(x_j))` for ``base``
+    :math:`b \ge 0` of x's shape (as for the Gaussian KL: :math:`b = \mu^2`), with the
+    relative accuracy of :func:`exp_excess` and without its series where a row allows.
+
+    First every :math:`\psi(x_j)` as ``expm1(x_j) - x_j``: that carries the error of
+    expm1, :math:`\le u_e |\operatorname{expm1}(x_j)|` (one ulp, :math:`u_e = 2^{-52}`),
+    plus roundings of a few :math:`2^{-53}` of each non-negative term. A row with
+    :math:`\sum_j |\operatorname{expm1}(x_j)| \le 2S` is within :math:`2u_e` of S from
+    expm1, as good as :func:`exp_excess` beyond :math:`|x| > 1` (where
+    :math:`|\operatorname{expm1}(x)| \le 2.4\,\psi(x)`): the small :math:`|x_j|`, where
+    expm1 - x cancels, weigh nothing next to the rest of the row. Only the rows where
+    they do (a posterior close to the prior) take :func:`exp_excess`; which route a row
+    takes depends on that row alone.
+    """
+    if may_overflow(x):  # inf, without a warning
+        with np.errstate(over="ignore", invalid="ignore"):  # (and psi(inf) = inf - inf: NaN)
+            growth = np.expm1(x)
+            terms = growth - x
+    else:
+        growth = np.expm1(x)
+        terms = growth - x
+    terms += base
+    sums = np.add.reduce(terms, axis=-1)
+    spread = np.add.reduce(np.abs(growth, out=growth), axis=-1)
+    passed = spread <= _TWO * sums  # (NaN fails)
+    n_passed = np.count_nonzero(passed)
+    if n_passed == passed.size:
+        return sums
+    precise = exp_excess(x)
+    precise += base
+    precise = np.add.reduce(precise, axis=-1)
+    return np.where(passed, sums, precise) if n_passed else precise
+
+
 #: Where every centred log-ratio x_j <= 40, no p_j e^(x_j) exceeds e^40 and the route
 #: below is accurate (e^x to 40 ulp at most, 4e-15); beyond, _distillation_far.
 _X_SWITCH = 40.0
 # Above this log-weight the row's KL exceeds 30 and the log-sum-exp route is accurate.
 _LOG_WEIGHT_SWITCH = 30.0
+_EIGHT = np.array(8.0)  # (0-d: see ONE)
 
 
 def _row_mean(p, v):
@@ -102,7 +157,7 @@ def distillation_kl(t, s, temperature, want_grad, largest_t, largest_s):
     if want_grad:
         growth -= m[..., None]
         growth *= p
-        growth /= 1.0 + m[..., None]
+        growth /= ONE + m[..., None]
         return growth
     kl = np.log1p(m) - _row_mean(p, x)
     # |expm1(x)| + |x| as |expm1(x) + x|: expm1 keeps the sign of x, so the two sums have
@@ -110,7 +165,7 @@ def distillation_kl(t, s, temperature, want_grad, largest_t, largest_s):
     growth += x
     np.abs(growth, out=growth)
     # (a KL that rounds to <= 0 fails too; count_nonzero costs less than a ufunc reduction)
-    if np.count_nonzero(_row_mean(p, growth) <= 8.0 * kl) == kl.size:
+    if np.count_nonzero(_row_mean(p, growth) <= _EIGHT * kl) == kl.size:
         return kl
     return _kl_near(p, x)
 

@@ -10,6 +10,7 @@ inputs is stacked so that one call serves both, and a zero row is handled by
 ``max(scale, TINY)`` rather than a ``np.where``.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -20,7 +21,6 @@ from ._validation import (
     check_same_shape,
     check_signed_labels,
     largest,
-    smallest,
 )
 
 #: the smallest subnormal: max(scale, TINY) is scale for a non-zero row and turns 0 / 0 into
@@ -82,7 +82,7 @@ def checked_rows(arrays, names):
             break
     else:
         if first.ndim and 0 < first.size <= STACK_LIMIT:
-            stacked = np.concatenate(arrays).reshape((len(arrays),) + first.shape)
+            stacked = np.array(arrays)  # (float64 arrays of one shape: one float64 stack)
             bound = finite_bound(stacked)
             if math.isfinite(bound):
                 return stacked, bound
@@ -135,17 +135,20 @@ def scaled_rows(v):
 #: underflows (below 2^-511) is below 2^-61 of the norm, so the sum is accurate to its own
 #: roundings (a few ulp, as the scaled rows' sum).
 PLAIN_ENTRY_MAX, PLAIN_NORM2_MIN = 2.0**440, 2.0**-900
+_PLAIN_NORM2_MIN_0D = np.array(PLAIN_NORM2_MIN)
 
 
-def plain_norm2(v, bound, floor=PLAIN_NORM2_MIN):
+def plain_norm2(v, bound, floor=_PLAIN_NORM2_MIN_0D):
     """Squared Euclidean norms along the last axis (keepdims), the plain sums of squares, or
     None unless every row allows them (see PLAIN_ENTRY_MAX), and is above ``floor``
-    (at least PLAIN_NORM2_MIN); ``bound`` is an upper bound of every |v_j| (finite_bound
-    or a sum of such; NaN fails the test)."""
+    (at least PLAIN_NORM2_MIN; a 0-d array is faster); ``bound`` is an upper bound of
+    every |v_j| (finite_bound or a sum of such; NaN fails the test). v is not empty."""
     if not bound <= PLAIN_ENTRY_MAX:
         return None
     norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
-    return norm2 if smallest(norm2) > floor else None
+    # every row above the floor (a NaN is not): a comparison and a count cost less than
+    # the minimum
+    return norm2 if np.count_nonzero(norm2 > floor) == norm2.size else None
 
 
 def plain_rows(v, norm2, floor=PLAIN_NORM2_MIN):
@@ -155,6 +158,12 @@ def plain_rows(v, norm2, floor=PLAIN_NORM2_MIN):
         norm2 > floor)
 
 
+def plain_sqrt(norm2):
+    """sqrt(norm2), in place on a large (fresh) norm2; into a new array on a small one, where
+    the out= keyword costs more (some 0.2 µs) than the allocation it saves."""
+    return np.sqrt(norm2) if norm2.size <= STACK_LIMIT else np.sqrt(norm2, out=norm2)
+
+
 def euclidean_norms(v, bound):
     """||v|| along the last axis (keepdims): sqrt(plain_norm2) in the common case, row by
     row the scaled rows' norm (scaled_rows) where a row does not allow the plain sum. Each
@@ -162,7 +171,7 @@ def euclidean_norms(v, bound):
     and per-side routes of pair) agree to the bit."""
     norm2 = plain_norm2(v, bound)
     if norm2 is not None:
-        return np.sqrt(norm2, out=norm2)
+        return plain_sqrt(norm2)
     scale, _, root = scaled_rows(v)
     with np.errstate(over="ignore"):  # the rare path: a huge entry squares to inf
         norm2 = np.add.reduce(v * v, axis=-1, keepdims=True)
@@ -184,6 +193,15 @@ def shifted_difference(a, b, eps):
     return (head + eps) + tail
 
 
+@functools.lru_cache(maxsize=64)
+def _shift_constants(eps, d):
+    """eps and the floor of shifted_norms for rows of d entries, as 0-d arrays (numpy takes
+    a slower path for a Python float operand), made once per (eps, d). (eps = -0.0 may
+    come back as 0.0: a - b + 0.0 differs from a - b - 0.0 only in the sign of a zero,
+    which squares away.)"""
+    return np.array(eps), np.array(max(PLAIN_NORM2_MIN, 4.0 * d * eps * eps))
+
+
 def shifted_norms(a, b, eps, bound):
     """||a - b + eps|| per row (keepdims), ``bound`` bounding every |a_j - b_j + eps|.
 
@@ -192,11 +210,11 @@ def shifted_norms(a, b, eps, bound):
     |a_j - b_j| <= 2^-53 (|v_j| + eps), so leaving r out moves the norm by at most
     2^-53 (||v|| + sqrt(d) eps) <= 1.5 * 2^-53 ||v||. Other rows from shifted_difference,
     row by row (each row's norm depends on that row alone)."""
-    rounded = np.add(a - b, eps)
-    floor = max(PLAIN_NORM2_MIN, 4.0 * a.shape[-1] * eps * eps)
+    eps_0d, floor = _shift_constants(eps, a.shape[-1])
+    rounded = np.add(a - b, eps_0d)
     norm2 = plain_norm2(rounded, bound, floor)
     if norm2 is not None:
-        return np.sqrt(norm2, out=norm2)
+        return plain_sqrt(norm2)
     norm = euclidean_norms(shifted_difference(a, b, eps), bound)
     with np.errstate(over="ignore"):  # (rare) a huge entry squares to inf
         norm2 = np.add.reduce(rounded * rounded, axis=-1, keepdims=True)
@@ -238,21 +256,34 @@ SERIES_BLOCK = 2048
 
 def series_plan(coefficients):
     """What :func:`power_series` needs of c_0, c_1, ... (a sequence), made once per series:
-    c_0, the weights of x^1 .. x^(K-1) as an array, and the doubling steps (rows filled,
-    rows added) that make those powers."""
+    c_0 (as a 0-d array: see ONE), the weights of x^1 .. x^(K-1) as an array, and the
+    doubling steps (rows filled, rows added) that make those powers."""
     weights = np.array(coefficients[1:])
     steps, filled = [], 1
     while filled < weights.size:
         step = min(filled, weights.size - filled)
         steps.append((filled, step))
         filled += step
-    return coefficients[0], weights, tuple(steps)
+    return np.array(coefficients[0]), weights, tuple(steps)
 
 
-def power_series(x, plan):
+def _powers(x, rows, steps):
+    """x^1 .. x^rows of a flat x, one row each, by the doubling ``steps`` of series_plan."""
+    powers = np.empty((rows, x.size))
+    powers[0] = x
+    for filled, step in steps:
+        if step == 1:  # one row: a 1-d product costs half a 2-d broadcast one (same bits)
+            np.multiply(powers[0], powers[filled - 1], out=powers[filled])
+        else:
+            np.multiply(powers[:step], powers[filled - 1], out=powers[filled:filled + step])
+    return powers
+
+
+def power_series(x, plan, times_power=0):
     """sum_n c_n x^n, the series of ``plan`` (:func:`series_plan`), in a handful of numpy
     calls whatever the number of terms (Horner's scheme makes two per term, and each costs
-    about a microsecond on a small array).
+    about a microsecond on a small array); with ``times_power`` k (1 <= k < K), that sum
+    times x^k, the power the doubling made (x^2 = x * x, the product it would be anyway).
 
     The powers x^1 .. x^(K-1) of a block of entries fill the rows of one array by repeated
     doubling (x^(j + m) = x^j x^m for the m rows already there: about log2 K calls), and
@@ -260,19 +291,25 @@ def power_series(x, plan):
     (n - 1)/2 ulp more than x, as in a chain of products, and for the series here
     (|x| <= 1, coefficients falling like 1/n!) the terms fall geometrically, so the sum
     is as accurate as Horner's. Large inputs go block by block (:data:`SERIES_BLOCK`), so
-    that the powers stay in the cache.
+    that the powers stay in the cache; an input of one block skips the loop (the same
+    calls on the same block: the same bits).
     """
     constant, weights, steps = plan
     flat = x.reshape(-1)
+    if flat.size <= SERIES_BLOCK:
+        powers = _powers(flat, weights.size, steps)
+        out = np.dot(weights, powers)
+        out += constant
+        if times_power:
+            out *= powers[times_power - 1]
+        return out.reshape(x.shape)
     out = np.empty(flat.size)
     for start in range(0, flat.size, SERIES_BLOCK):
-        block = flat[start:start + SERIES_BLOCK]
-        powers = np.empty((weights.size, block.size))
-        powers[0] = block
-        for filled, step in steps:
-            np.multiply(powers[:step], powers[filled - 1], out=powers[filled:filled + step])
-        np.dot(weights, powers, out=out[start:start + SERIES_BLOCK])
-    out += constant
+        powers = _powers(flat[start:start + SERIES_BLOCK], weights.size, steps)
+        block = np.dot(weights, powers, out=out[start:start + SERIES_BLOCK])
+        block += constant
+        if times_power:
+            block *= powers[times_power - 1]
     return out.reshape(x.shape)
 
 
@@ -289,7 +326,7 @@ def log1p_minus(m):
     if not n_small:
         return np.log1p(m) - m
     ms = np.where(small, m, 0.0)
-    series = -ms * ms * power_series(ms, _LOG1P_PLAN)
+    series = np.negative(power_series(ms, _LOG1P_PLAN, times_power=2))  # -m^2 (...)
     if n_small == small.size:
         return series
     return np.where(small, series, np.log1p(np.where(small, 0.0, m)) - m)
