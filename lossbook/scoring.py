@@ -33,9 +33,10 @@ _HALF_0D, _LN2_HI_0D = np.array(0.5), np.array(LN2_HI)
 
 
 def _erf_array(x):
-    """math.erf of every entry (numpy has no erf); map over a list beats np.frompyfunc."""
+    """math.erf of every entry (numpy has no erf). A map over a memoryview of the entries
+    (which yields Python floats) beats one over x.tolist(), which beats np.frompyfunc."""
     flat = x if x.ndim == 1 else x.reshape(-1)
-    values = np.fromiter(map(math.erf, flat.tolist()), np.float64, x.size)
+    values = np.fromiter(map(math.erf, memoryview(flat)), np.float64, x.size)
     return values if x.ndim == 1 else values.reshape(x.shape)
 
 
@@ -252,7 +253,9 @@ def crps_gaussian(y_true, y_pred, sigma):
     (0.0, 0.233695)
     """
     y, mu, sigma, bounded = _crps_inputs(y_true, y_pred, sigma)
-    with _no_overflow_check if bounded else np.errstate(over="ignore"):
+    if bounded:  # (not even a null context: entering one costs a few tenths of a µs)
+        return _crps_values(y, mu, sigma)
+    with np.errstate(over="ignore"):
         return _crps_values(y, mu, sigma)
 
 
