@@ -167,12 +167,13 @@ def _crps_grad(y_true, y_pred, sigma):
     """(d/dy_pred, d/dsigma) = (-erf(z / sqrt 2), 2 phi(z) - 1/sqrt(pi))."""
     y, mu, sigma, bounded = _crps_inputs(y_true, y_pred, sigma)
     with _no_overflow_check if bounded else np.errstate(over="ignore"):
-        z = (y - mu) / sigma
-        z_sq = z * z
-        d_mu = _erf_array((mu - y) / sigma / math.sqrt(2.0))
-    d_sigma = _two_phi_minus(LN2_HI - z_sq)
+        minus_z = (mu - y) / sigma  # (its square is z^2 to the bit)
+        z_sq = minus_z * minus_z
+        d_mu = _erf_array(minus_z / _SQRT2_0D)
+    gap = LN2_HI - z_sq
     # d/dsigma vanishes at z^2 = log 2: form z and z^2 in double-double there.
-    near = np.abs(z_sq - LN2_HI) < 0.25
+    near = np.abs(gap) < 0.25
+    d_sigma = _two_phi_minus(gap)  # (over gap, in place)
     if near.any():
         # Scale by a power of two (exact) so that sigma is near 1: no subnormal error terms.
         sn, e = np.frexp(sigma[near])  # sn = sigma / 2**e in [1/2, 1)
