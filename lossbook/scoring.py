@@ -29,7 +29,7 @@ _ARGS = (Argument("y_true", s.y, domain="real targets"),
 _INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
 # The same constants as 0-d arrays: a ufunc converts a Python float operand on every call
 _INV_SQRT_PI_0D, _SQRT2_0D = np.array(_INV_SQRT_PI), np.array(math.sqrt(2.0))
-_HALF_0D, _LN2_HI_0D = np.array(0.5), np.array(LN2_HI)
+_HALF_0D, _HALF_LN2_0D = np.array(0.5), np.array(0.5 * LN2_HI)
 
 
 def _erf_array(x):
@@ -155,11 +155,10 @@ def _crps_inputs(y_true, y_pred, sigma):
 _no_overflow_check = contextlib.nullcontext()
 
 
-def _two_phi_minus(z_sq_gap):
-    r"""2 phi(z) - 1/sqrt(pi) = expm1((log 2 - z^2) / 2) / sqrt(pi), given log 2 - z^2: an
-    array is a fresh temporary of the caller's, computed over in place."""
-    out = z_sq_gap if type(z_sq_gap) is np.ndarray else None
-    half_gap = np.multiply(z_sq_gap, _HALF_0D, out=out)
+def _two_phi_minus(half_gap):
+    r"""2 phi(z) - 1/sqrt(pi) = expm1(h) / sqrt(pi), given h = (log 2 - z^2) / 2: an array
+    is a fresh temporary of the caller's, computed over in place."""
+    out = half_gap if type(half_gap) is np.ndarray else None
     return np.multiply(np.expm1(half_gap, out=out), _INV_SQRT_PI_0D, out=out)
 
 
@@ -173,7 +172,7 @@ def _crps_grad(y_true, y_pred, sigma):
     gap = LN2_HI - z_sq
     # d/dsigma vanishes at z^2 = log 2: form z and z^2 in double-double there.
     near = np.abs(gap) < 0.25
-    d_sigma = _two_phi_minus(gap)  # (over gap, in place)
+    d_sigma = _two_phi_minus(gap * _HALF_0D)
     if near.any():
         # Scale by a power of two (exact) so that sigma is near 1: no subnormal error terms.
         sn, e = np.frexp(sigma[near])  # sn = sigma / 2**e in [1/2, 1)
@@ -186,9 +185,9 @@ def _crps_grad(y_true, y_pred, sigma):
         q_hi, q_lo = two_prod(z_hi, z_hi)
         gap = (LN2_HI - q_hi) + (LN2_LO - q_lo - 2.0 * z_hi * z_lo)
         if d_sigma.ndim:
-            d_sigma[near] = _two_phi_minus(gap)
+            d_sigma[near] = _two_phi_minus(gap * _HALF_0D)
         else:  # 0-d inputs: d_sigma is a numpy scalar (not writable), gap has one entry
-            d_sigma = _two_phi_minus(gap)[0]
+            d_sigma = _two_phi_minus(gap * _HALF_0D)[0]
     return d_mu, d_sigma
 
 
@@ -262,17 +261,18 @@ def crps_gaussian(y_true, y_pred, sigma):
 
 def _crps_values(y, mu, sigma):
     """The scores, |y - mu| erf(|z| / sqrt 2) + sigma (2 phi(z) - 1/sqrt(pi)), in place on
-    fresh temporaries. The first term
-    is formed as (y - mu) erf(z / sqrt 2): the same bits, as math.erf is odd to the bit
-    (it works on |x| and copies the sign), and so is the division by sigma."""
+    fresh temporaries, from w = z / sqrt 2: the argument of erf, and w^2 = z^2 / 2 in the
+    density. The first term is formed as (y - mu) erf(w): the same bits, as math.erf is
+    odd to the bit (it works on |x| and copies the sign), and so are the divisions."""
     if y.ndim == 0:  # the in-place steps need arrays: one element as a 1-d array
         return _crps_values(y.reshape(1), mu.reshape(1), sigma.reshape(1))[0]
     r = np.subtract(y, mu)
-    z = r / sigma
-    scores = _erf_array(z / _SQRT2_0D)
+    w = r / sigma
+    w /= _SQRT2_0D
+    scores = _erf_array(w)
     scores *= r
-    gap = np.multiply(z, z, out=z)  # z is not needed any more
-    density = _two_phi_minus(np.subtract(_LN2_HI_0D, gap, out=gap))
+    w_sq = np.multiply(w, w, out=w)  # w is not needed any more
+    density = _two_phi_minus(np.subtract(_HALF_LN2_0D, w_sq, out=w_sq))
     density *= sigma  # sigma * (2 phi(z) - 1/sqrt(pi))
     scores += density
     return scores
