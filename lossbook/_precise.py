@@ -64,6 +64,15 @@ def two_prod(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+def two_square(a):
+    """``a * a`` exactly, as ``(p, err)``, for ``2**-450 < |a| < 1e150``: :func:`two_prod`
+    with one split instead of two, and the same bits there (its cross terms ``ah al`` are
+    exact, and so is adding both at once). Below that range an error term underflows."""
+    p = a * a
+    ah, al = _split(a)
+    return p, ((ah * ah - p) + 2.0 * ah * al) + al * al
+
+
 def dd_mul(a_hi, a_lo, b_hi, b_lo):
     """Product of two double-doubles."""
     p, e = two_prod(a_hi, b_hi)

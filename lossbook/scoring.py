@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from . import symbols as s
-from ._precise import LN2_HI, LN2_LO, fast_two_sum, two_prod, two_sum
+from ._precise import LN2_HI, LN2_LO, fast_two_sum, two_prod, two_square, two_sum
 from ._registry import Argument, register_loss
 from ._rowwise import FLOAT64
 from ._validation import as_float_array, check_pair, check_same_shape, check_scalar, largest
@@ -182,7 +182,7 @@ def _crps_grad(y_true, y_pred, sigma):
         p_hi, p_lo = two_prod(z_hi, sn)
         z_lo = (((r_hi - p_hi) - p_lo) + r_lo) / sn
         z_hi, z_lo = fast_two_sum(z_hi, z_lo)
-        q_hi, q_lo = two_prod(z_hi, z_hi)
+        q_hi, q_lo = two_square(z_hi)
         gap = (LN2_HI - q_hi) + (LN2_LO - q_lo - 2.0 * z_hi * z_lo)
         if d_sigma.ndim:
             d_sigma[near] = _two_phi_minus(gap * _HALF_0D)

@@ -235,6 +235,22 @@ def test_power_series_every_term_count_against_exact_sums(terms):
             assert abs(Fraction(value) - exact) <= 2.0**-50 * abs(exact), (terms, xv)
 
 
+def test_two_square_is_two_prod_of_a_with_itself_and_exact():
+    """Over its range (2**-450 < |a| < 1e150), the one-split square gives the bits of
+    Dekker's two_prod(a, a), and p + err is a**2 exactly."""
+    from lossbook._precise import two_prod, two_square
+
+    rng = np.random.default_rng(3)
+    a = rng.uniform(1.0, 2.0, 2000) * 2.0 ** rng.integers(-449, 498, 2000)
+    a *= rng.choice([-1.0, 1.0], a.size)
+    p, err = two_square(a)
+    q, e = two_prod(a, a)
+    np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(err, e)
+    for value, hi, lo in zip(a[:200], p[:200], err[:200], strict=True):
+        assert Fraction(hi) + Fraction(lo) == Fraction(value) ** 2
+
+
 def test_deviance_gate_on_the_square_is_the_gate_on_the_magnitude():
     """The Poisson and gamma deviances gate on u^2 >= 1/4 for |u| >= 1/2: the same
     elements, also for the doubles next to 1/2."""
