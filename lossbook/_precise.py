@@ -64,6 +64,15 @@ def two_prod(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+def two_square(a):
+    """``a * a`` exactly, as ``(p, err)``, for ``2**-450 < |a| < 1e150``: :func:`two_prod`
+    with one split instead of two, and the same bits there (its cross terms ``ah al`` are
+    exact, and so is adding both at once). Below that range an error term underflows."""
+    p = a * a
+    ah, al = _split(a)
+    return p, ((ah * ah - p) + 2.0 * ah * al) + al * al
+
+
 def dd_mul(a_hi, a_lo, b_hi, b_lo):
     """Product of two double-doubles."""
     p, e = two_prod(a_hi, b_hi)
@@ -266,24 +275,34 @@ def _coefficient_rows(bs, terms):
 _BLOCK = 4096  # elements per block of _power_series: 26 powers of a block fill 832 KiB
 
 
-def _power_series(x, rows):
+def _power_series(x, rows, powers=None):
     """``rows @ [x^2, x^3, .., x^(K+1)]`` (x flattened; K columns in ``rows``) as one matrix
     product: the powers by doubling (rows 0..f-1 of the powers times x^f give rows
     f..2f-1: a handful of numpy calls, against two per term for Horner's scheme). Power
     x^(j+2) is a product of j + 2 factors x rounded j + 1 times, as in Horner's scheme;
     where a series is used its terms fall off geometrically, so the sum is as accurate
     as Horner's. A large ``x`` goes a block of ``_BLOCK`` at a time, so that its powers
-    stay in the cache instead of filling (terms x size) fresh memory."""
+    stay in the cache instead of filling (terms x size) fresh memory. ``powers``, for a
+    small ``x`` only, is a (K, size) array to fill whose first row already holds x^2 (a
+    caller that needed the squares first)."""
     flat = x.reshape(-1)
     if flat.size > _BLOCK:
         return np.concatenate([_power_series(flat[start:start + _BLOCK], rows)
                                for start in range(0, flat.size, _BLOCK)], axis=-1)
     terms = rows.shape[-1]
-    powers = np.empty((terms, flat.size))
-    np.multiply(flat, flat, out=powers[0])
-    if terms > 1:  # one row: a 1-d product is cheaper than a 2-d one
-        np.multiply(powers[0], flat, out=powers[1])
-    filled = 2
+    if powers is None:
+        powers = np.empty((terms, flat.size))
+        np.multiply(flat, flat, out=powers[0])
+    # The first rows one by one: a 1-d product costs half a 2-d one with a broadcast
+    # factor row (the products of the doubling: x^3 = x^2 x, x^4 = x^2 x^2, x^5 = x^3 x^2)
+    square = powers[0]
+    if terms > 1:
+        np.multiply(square, flat, out=powers[1])
+    if terms > 2:
+        np.multiply(square, square, out=powers[2])
+    if terms > 3:
+        np.multiply(powers[1], square, out=powers[3])
+    filled = 4
     while filled < terms:
         upper = min(2 * filled, terms)
         factor = powers[filled - 2]  # x^filled
@@ -439,7 +458,7 @@ def tweedie_half_deviance(y, mu, p):
 _GATE = 0.5  # |u| = |log(y / mu)| below this takes the series, above it the closed forms
 _GATE_TERMS = positive_series_terms(_GATE)  # enough for |u| < _GATE (|S_k| <= k + 1)
 # As 0-d arrays for ufunc operands: numpy converts a Python float on every call
-_GATE_0D, _MINUS_HALF = np.array(_GATE), np.array(-0.5)
+_GATE_SQUARED_0D, _MINUS_HALF = np.array(_GATE * _GATE), np.array(-0.5)
 
 
 def poisson_gamma_half_deviance(y, mu, p):
@@ -457,16 +476,26 @@ def poisson_gamma_half_deviance(y, mu, p):
     the series :func:`_half_deviance_series` takes over (each term at most a third of the
     one before), with at most ``_GATE_TERMS`` terms.
     """
+    if y.ndim != 1:  # flat: the squares of u are then the first row of the series' powers
+        return poisson_gamma_half_deviance(y.reshape(-1), mu.reshape(-1), p).reshape(y.shape)
     ratio = y / mu
     d = y - mu
     d /= mu
     u = np.log(ratio)
     np.log1p(d, out=u, where=d > _MINUS_HALF)  # in place: log1p where it is the accurate one
-    size = np.abs(u)
-    rho = largest(size)
-    g = _half_deviance_series(u, 2.0 - p, min(series_terms(rho), _GATE_TERMS))
-    if rho >= _GATE:  # the closed form written over the series where |u| >= _GATE
-        far = size >= _GATE_0D
+    # u^2 once, for the series and the gate: u^2 >= 1/4 exactly where |u| >= 1/2 (squaring
+    # rounds monotonically, 1/4 is a double, and the double below 1/2 squares below it).
+    powers = np.empty((_GATE_TERMS, u.size)) if u.size <= _BLOCK else None
+    square = np.multiply(u, u, out=None if powers is None else powers[0])
+    far = square >= _GATE_SQUARED_0D
+    some_far = np.count_nonzero(far)  # (a count: cheaper than a maximum over |u|)
+    # With an element beyond the gate the series takes _GATE_TERMS terms; else as many as
+    # the largest |u| needs (near-perfect predictions take a few).
+    terms = (_GATE_TERMS if some_far
+             else min(series_terms(largest(np.abs(u))), _GATE_TERMS))
+    g = _power_series(u, _coefficient_rows((2.0 - p,), terms),
+                      None if powers is None else powers[:terms])[0]
+    if some_far:  # the closed form written over the series where |u| >= _GATE
         if p == 1.0:
             np.subtract(np.multiply(ratio, u, out=ratio), d, out=g, where=far)
         else:

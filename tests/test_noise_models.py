@@ -216,6 +216,50 @@ def test_tweedie_series_truncation_is_below_rounding(b):
         np.testing.assert_allclose(short, full, rtol=2.0**-52, atol=0)
 
 
+@pytest.mark.parametrize("terms", range(1, 17))
+def test_power_series_every_term_count_against_exact_sums(terms):
+    """_power_series (powers by doubling, the first rows one by one) against the exact sum
+    of the same coefficients times exact powers, for every number of terms the deviances
+    use, two rows at once, on |x| <= 1/2 (where the terms fall off geometrically): to
+    8 eps (the roundings of the powers and of the sum, amplified where the terms alternate;
+    4 eps are seen)."""
+    from lossbook._precise import _coefficient_rows, _power_series
+
+    x = np.linspace(-0.5, 0.5, 41)
+    rows = _coefficient_rows((1.0, 0.0), terms)
+    got = _power_series(x, rows)
+    assert got.shape == (2, x.size)
+    for row, values in zip(rows, got, strict=True):
+        for xv, value in zip(x, values, strict=True):
+            exact = sum(Fraction(c) * Fraction(xv) ** (k + 2) for k, c in enumerate(row))
+            assert abs(Fraction(value) - exact) <= 2.0**-50 * abs(exact), (terms, xv)
+
+
+def test_two_square_is_two_prod_of_a_with_itself_and_exact():
+    """Over its range (2**-450 < |a| < 1e150), the one-split square gives the bits of
+    Dekker's two_prod(a, a), and p + err is a**2 exactly."""
+    from lossbook._precise import two_prod, two_square
+
+    rng = np.random.default_rng(3)
+    a = rng.uniform(1.0, 2.0, 2000) * 2.0 ** rng.integers(-449, 498, 2000)
+    a *= rng.choice([-1.0, 1.0], a.size)
+    p, err = two_square(a)
+    q, e = two_prod(a, a)
+    np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(err, e)
+    for value, hi, lo in zip(a[:200], p[:200], err[:200], strict=True):
+        assert Fraction(hi) + Fraction(lo) == Fraction(value) ** 2
+
+
+def test_deviance_gate_on_the_square_is_the_gate_on_the_magnitude():
+    """The Poisson and gamma deviances gate on u^2 >= 1/4 for |u| >= 1/2: the same
+    elements, also for the doubles next to 1/2."""
+    half = 0.5
+    u = np.array([np.nextafter(half, 0.0), half, np.nextafter(half, 1.0)])
+    u = np.concatenate((u, -u, [0.0, 1e-300, 1e300 ** 0.5]))
+    np.testing.assert_array_equal(u * u >= 0.25, np.abs(u) >= 0.5)
+
+
 NON_FULL = {"y_values": [0.5, 1.0, 2.0, 3.0, 17.0, 1e5, 1e200, 1e-200]}
 
 
@@ -477,6 +521,38 @@ def test_bad_input_raises_naming_the_argument(loss, arrays, params, error, name)
         loss(*arrays, **params)
     with pytest.raises(error, match=name):
         loss.grad(*arrays, **params)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 0.0, -1.0])
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_crps_float64_arrays_with_a_bad_entry_raise_naming_it(where, bad):
+    """Small float64 arrays take a shortcut through the checks (one concatenation, two
+    reductions): a non-finite entry in any argument, or sigma <= 0, still raises naming
+    the argument, before any arithmetic (no warning)."""
+    if bad in (0.0, -1.0) and where != 2:
+        return  # any finite y_true, y_pred is valid
+    arrays = [np.zeros(3), np.zeros(3), np.ones(3)]
+    arrays[where][1] = bad
+    name = ("y_true", "y_pred", "sigma")[where]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=name):
+            crps_gaussian(*arrays)
+        with pytest.raises(ValueError, match=name):
+            crps_gaussian.grad(*arrays)
+
+
+def test_crps_of_float64_arrays_far_beyond_sigma_emits_no_warning():
+    """z^2 overflows for |y - mu| / sigma = 1e300 (the shortcut then keeps np.errstate):
+    the score is still |y - mu|, d/dsigma -1/sqrt(pi), and nothing warns."""
+    y, mu, sigma = np.zeros(2), np.array([1e200, -1e200]), np.full(2, 1e-100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = crps_gaussian(y, mu, sigma, reduction="none")
+        d_mu, d_sigma = crps_gaussian.grad(y, mu, sigma)
+    np.testing.assert_allclose(values, 1e200, rtol=1e-15)
+    np.testing.assert_array_equal(d_mu, [1.0, -1.0])
+    np.testing.assert_allclose(d_sigma, -1.0 / np.sqrt(np.pi), rtol=1e-15)
 
 
 @pytest.mark.parametrize(("loss", "arrays", "switch"), [
