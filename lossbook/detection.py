@@ -27,11 +27,11 @@ from .logits import (
     bce_logits_values,
     binary_logit_inputs,
     logit_residual,
+    neg_log_softmax_at,
     row_starts,
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
-    softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
 )
@@ -302,10 +302,18 @@ def quality_focal(y_true, logits, *, beta=2.0):
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=32)
+def _end_bins(k):
+    """K - 1 and K - 2 (the last bin and the last left bin) as 0-d arrays, made once per K
+    (shared: operands only, never written)."""
+    return np.array(k - 1.0), np.array(k - 2.0)
+
+
 def _dfl_inputs(y_true, logits):
     """Validate; return the logits (..., K), the flat index of each target's left bin
-    in them, the two-hot weights of the left and the right bin, both (n,), and whether
-    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``)."""
+    in them, the two-hot weights of the left and the right bin, both (n,), whether
+    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``) and the
+    flat index of each row's first entry."""
     z = logits
     # The common case: a finite float64 array, which its largest |z| certifies.
     if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
@@ -317,11 +325,14 @@ def _dfl_inputs(y_true, logits):
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
         )
     k = z.shape[-1]
+    last_bin, last_left = _end_bins(k)
     y = y_true
-    # The common case: targets of the right shape in [0, K - 1], which NaN and inf fail, so
-    # that the range certifies finiteness too; anything else takes every check in order.
+    # The common case: targets of the right shape in [0, K - 1], found by one reduction:
+    # min(y, (K - 1) - y) >= 0 exactly then ((K - 1) - y rounds to a negative number only
+    # for y > K - 1), and NaN and inf fail it, so that it certifies finiteness too;
+    # anything else takes every check in order.
     if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
-            and np.minimum.reduce(y, axis=None) >= 0 and np.maximum.reduce(y, axis=None) <= k - 1):
+            and np.minimum.reduce(np.minimum(y, last_bin - y), axis=None) >= 0):
         y = as_float_array(y_true, "y_true")
         if y.shape != z.shape[:-1]:
             raise ValueError(
@@ -336,9 +347,10 @@ def _dfl_inputs(y_true, logits):
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
     y = y.reshape(-1)
-    left = np.minimum(np.floor(y), np.array(k - 2.0))
+    left = np.minimum(np.floor(y), last_left)
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
-    left_weight = (left + _ONE) - y
+    # 1 - (y - i) rounds the exact i + 1 - y once, as (i + 1) - y does: the same bits
+    left_weight = _ONE - right_weight
     starts = row_starts(z)  # (returned too: the softmax terms need them again)
     left_index = starts + left.astype(np.intp)
     return z, left_index, left_weight, right_weight, largest <= 16.0, starts
@@ -346,17 +358,17 @@ def _dfl_inputs(y_true, logits):
 
 def _dfl_values(y_true, logits):
     z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
-    # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
-    terms = softmax_terms if z.flags.c_contiguous else softmax_parts
-    _, top_value, _, rest = terms(z, starts=starts, bounded=bounded)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
-    flat = z.reshape(-1)
-    top_value = top_value.reshape(-1)
-    log_rest = np.log1p(rest.reshape(-1))
-    left_term = left_weight * ((top_value - flat[left_index]) + log_rest)
-    right_term = right_weight * ((top_value - flat[1:][left_index]) + log_rest)  # z[i + 1]
-    return (left_term + right_term).reshape(z.shape[:-1])
+    if z.flags.c_contiguous:
+        left_ce, right_ce = neg_log_softmax_at(z, left_index, starts, bounded, and_next=True)
+    else:  # (another layout sums in another order: the plain formulas, to the bit as ever)
+        _, top_value, _, rest = softmax_parts(z, bounded)
+        flat, top_value, log_rest = z.reshape(-1), top_value.reshape(-1), np.log1p(rest.reshape(-1))
+        left_ce = (top_value - flat[left_index]) + log_rest
+        right_ce = (top_value - flat[1:][left_index]) + log_rest  # z[i + 1]
+    values = left_weight * left_ce + right_weight * right_ce
+    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 def _dfl_grad(y_true, logits):

@@ -8,6 +8,8 @@ The public functions validate their input; the building blocks below them
 are what the losses use.
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -78,9 +80,24 @@ def softplus_pair(z, tail):
     return softplus_pos, (positive_part - z) + log_tail
 
 
+#: Up to this many entries the row starts of an array are cached (a lookup costs a third of
+#: an ``arange``); a larger array's are made afresh, as no cache should hold them.
+_CACHED_STARTS = 1 << 16
+
+
 def row_starts(x):
-    """Flat index (in C order) of the first entry of each row of ``x``."""
+    """Flat index (in C order) of the first entry of each row of ``x``; read-only (shared
+    between calls on a small array)."""
+    if x.size <= _CACHED_STARTS:
+        return _cached_row_starts(x.size, x.shape[-1])
     return np.arange(0, x.size, x.shape[-1])
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_row_starts(size, k):
+    starts = np.arange(0, size, k)
+    starts.setflags(write=False)
+    return starts
 
 
 def _row_top_indices(x, starts=None):
@@ -91,6 +108,19 @@ def _row_top_indices(x, starts=None):
     whose Python overhead dominates on small arrays.
     """
     return (row_starts(x) if starts is None else starts) + x.argmax(axis=-1).reshape(-1)
+
+
+def _at(x, flat_indices):
+    """The entries of the C-contiguous ``x`` at one flat index per row, shaped as a
+    ``keepdims`` reduction over the last axis.
+
+    At the rows' arg-max these are the row maxima, read rather than found by a second
+    reduction (a gather costs a fifth of one). They are ``np.maximum.reduce``'s numbers,
+    except that a maximum of 0 may carry the other sign; the row then holds two zeros,
+    so ``rest >= 1``, and ``z_j - max z``, ``max z - z_j + log1p(rest)`` and
+    ``max z + log1p(rest)`` come out the same either way.
+    """
+    return x.reshape(-1)[flat_indices].reshape(x.shape[:-1] + (1,))
 
 
 def _mask_at(shape, flat_indices):
@@ -141,11 +171,16 @@ def shifted_exp(z, top_value, bounded=False):
     ``bounded``: the caller knows that no gap is below ``-_ROUNDED_GAP`` (every
     ``|z| <= _ROUNDED_GAP / 2``), which saves the reduction that finds out.
     """
-    e = np.subtract(z, top_value)
-    if bounded or np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
-        return np.exp(e, out=e)
+    return exp_of_gap(z, top_value, np.subtract(z, top_value), bounded)
+
+
+def exp_of_gap(z, top_value, gap, bounded=False):
+    """:func:`shifted_exp` from the rounded gaps ``gap = z - top_value`` (a fresh array,
+    which becomes the result)."""
+    if bounded or np.minimum.reduce(gap, axis=None) >= -_ROUNDED_GAP:
+        return np.exp(gap, out=gap)
     lo = two_sum(z, -top_value)[1]
-    np.exp(e, out=e)
+    e = np.exp(gap, out=gap)
     e += e * lo
     return e
 
@@ -194,10 +229,34 @@ def softmax_terms(z, starts=None, bounded=False):
     row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
     ``starts`` is ``row_starts(z)``, if the caller has it already; ``bounded`` as in
     :func:`shifted_exp`."""
-    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = shifted_exp(z, top_value, bounded)
     top_indices = _row_top_indices(z, starts)
+    top_value = _at(z, top_indices)
+    e = shifted_exp(z, top_value, bounded)
     return top_indices, top_value, e, _sum_without_top(e, top_indices)
+
+
+def neg_log_softmax_at(z, flat_indices, starts=None, bounded=False, and_next=False):
+    r"""``-log softmax(z)_j = log1p(rest) - (z_j - max z)`` of the rows of the
+    C-contiguous ``z`` at one entry ``j`` per row (the flat indices ``flat_indices``),
+    one value per row; with ``and_next``, a second array of them at the entries
+    ``j + 1`` (the two bins of a two-hot target). Each gap ``z_j - max z`` is read off
+    the gaps that the shifted exponentials are made of (before they become those
+    exponentials), and ``log1p(rest) - gap`` is ``(max z - z_j) + log1p(rest)`` to the
+    bit (``max z - z_j`` is ``-(z_j - max z)`` exactly): two non-negative terms.
+    ``starts`` and ``bounded`` as in :func:`softmax_terms`."""
+    top_indices = _row_top_indices(z, starts)
+    top_value = _at(z, top_indices)
+    gap = np.subtract(z, top_value)
+    flat_gap = gap.reshape(-1)
+    gap_at = flat_gap[flat_indices]
+    gap_next = flat_gap[1:][flat_indices] if and_next else None
+    e = exp_of_gap(z, top_value, gap, bounded)
+    # the top's e^0 = 1 is the 1 of log1p; the exponentials are scratch here: not restored
+    e.reshape(-1)[top_indices] = 0.0
+    log_rest = np.log1p(np.add.reduce(e, axis=-1).reshape(-1))
+    if and_next:
+        return log_rest - gap_at, log_rest - gap_next
+    return log_rest - gap_at
 
 
 def softmax_parts(z, bounded=False, starts=None):
@@ -227,8 +286,7 @@ def one_hot_cross_entropy(z, starts, targets, bounded=False):
     (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
     of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
     exact 0. ``bounded`` as in :func:`shifted_exp`."""
-    _, top_value, _, rest = softmax_terms(z, starts, bounded)
-    return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
+    return neg_log_softmax_at(z, targets, starts, bounded)
 
 
 def one_hot_cross_entropy_grad(z, starts, targets, bounded=False):
