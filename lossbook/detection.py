@@ -26,6 +26,7 @@ from ._validation import as_float_array, check_scalar
 from .logits import (
     bce_logits_values,
     binary_logit_inputs,
+    gaps_bounded,
     logit_residual,
     neg_log_softmax_at,
     row_starts,
@@ -315,11 +316,11 @@ def _dfl_inputs(y_true, logits):
     every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``) and the
     flat index of each row's first entry."""
     z = logits
-    # The common case: a finite float64 array, which its largest |z| certifies.
+    # The common case: a finite float64 array (gaps_bounded is None for any other entry).
     if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
-            and (largest := np.maximum.reduce(np.abs(z), axis=None)) < np.inf):
+            and (bounded := gaps_bounded(z)) is not None):
         z = as_float_array(logits, "logits")
-        largest = np.maximum.reduce(np.abs(z), axis=None)
+        bounded = gaps_bounded(z)
     if z.ndim < 2 or z.shape[-1] < 2:
         raise ValueError(
             f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
@@ -327,12 +328,12 @@ def _dfl_inputs(y_true, logits):
     k = z.shape[-1]
     last_bin, last_left = _end_bins(k)
     y = y_true
-    # The common case: targets of the right shape in [0, K - 1], found by one reduction:
+    # The common case: targets of the right shape in [0, K - 1], counted in one pass:
     # min(y, (K - 1) - y) >= 0 exactly then ((K - 1) - y rounds to a negative number only
     # for y > K - 1), and NaN and inf fail it, so that it certifies finiteness too;
     # anything else takes every check in order.
     if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
-            and np.minimum.reduce(np.minimum(y, last_bin - y), axis=None) >= 0):
+            and np.count_nonzero(np.minimum(y, last_bin - y) >= _ZERO) == y.size):
         y = as_float_array(y_true, "y_true")
         if y.shape != z.shape[:-1]:
             raise ValueError(
@@ -353,7 +354,7 @@ def _dfl_inputs(y_true, logits):
     left_weight = _ONE - right_weight
     starts = row_starts(z)  # (returned too: the softmax terms need them again)
     left_index = starts + left.astype(np.intp)
-    return z, left_index, left_weight, right_weight, largest <= 16.0, starts
+    return z, left_index, left_weight, right_weight, bounded, starts
 
 
 def _dfl_values(y_true, logits):

@@ -185,6 +185,24 @@ def exp_of_gap(z, top_value, gap, bounded=False):
     return e
 
 
+#: Every |z| <= 16 leaves no gap z - max z below -32 (the ``bounded`` of :func:`shifted_exp`).
+_BOUNDED_LOGIT = np.array(_ROUNDED_GAP / 2)
+
+
+def gaps_bounded(z):
+    """For the float64 array ``z``: ``None`` if some entry is not finite; else whether
+    every ``|z| <= 16``, so that no gap ``z - max z`` is below ``-_ROUNDED_GAP`` (the
+    ``bounded`` of :func:`shifted_exp`)."""
+    magnitude = np.abs(z)
+    # On a small array, counting the entries within the bound (NaN is not) costs less than
+    # a reduction, and in the common case nothing else is needed.
+    if (z.size <= _FUSED_CHECK_LIMIT
+            and np.count_nonzero(magnitude <= _BOUNDED_LOGIT) == magnitude.size):
+        return True
+    largest = np.maximum.reduce(magnitude, axis=None)
+    return bool(largest <= _BOUNDED_LOGIT) if largest < np.inf else None
+
+
 def tempered_softmax_terms(z, temperature):
     """:func:`softmax_terms` of the rows of the C-contiguous ``z / temperature``:
     ``top_indices, e, rest`` (the row maxima of the scaled logits are 0), each ``e`` to
@@ -387,7 +405,8 @@ def binary_logit_inputs(y_true, logits):
         if logits.size <= _FUSED_CHECK_LIMIT:
             margin = np.minimum(np.minimum(y_true, complement),
                                 minus_magnitude + _MODERATE_LOGIT)
-            valid = np.minimum.reduce(margin, axis=None) >= 0.0
+            # (counting the entries >= 0 costs less than a ufunc reduction; NaN is not)
+            valid = np.count_nonzero(margin >= _ZERO) == margin.size
         else:  # three reductions, no temporaries (each a fresh page-faulted array here)
             valid = (in_unit_interval(y_true)
                      and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT)
