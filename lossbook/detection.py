@@ -305,9 +305,9 @@ def quality_focal(y_true, logits, *, beta=2.0):
 
 @functools.lru_cache(maxsize=32)
 def _end_bins(k):
-    """K - 1 and K - 2 (the last bin and the last left bin) as 0-d arrays, made once per K
-    (shared: operands only, never written)."""
-    return np.array(k - 1.0), np.array(k - 2.0)
+    """The bit pattern of K - 1.0 (the last bin) as a 0-d uint64 array, and K - 2.0 (the
+    last left bin) as a 0-d array, made once per K (shared: operands only, never written)."""
+    return np.array(k - 1.0).view(np.uint64), np.array(k - 2.0)
 
 
 def _dfl_inputs(y_true, logits):
@@ -328,12 +328,13 @@ def _dfl_inputs(y_true, logits):
     k = z.shape[-1]
     last_bin, last_left = _end_bins(k)
     y = y_true
-    # The common case: targets of the right shape in [0, K - 1], counted in one pass:
-    # min(y, (K - 1) - y) >= 0 exactly then ((K - 1) - y rounds to a negative number only
-    # for y > K - 1), and NaN and inf fail it, so that it certifies finiteness too;
-    # anything else takes every check in order.
+    # The common case: targets of the right shape in [0, K - 1], counted in one pass over
+    # their bit patterns: doubles >= +0 are ordered as their patterns (as unsigned
+    # integers), and every pattern with the sign bit (negative numbers, and -0.0, which
+    # the general checks then accept) or of +inf or NaN is above that of K - 1. So the
+    # count certifies finiteness too; anything else takes every check in order.
     if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
-            and np.count_nonzero(np.minimum(y, last_bin - y) >= _ZERO) == y.size):
+            and np.count_nonzero(y.view(np.uint64) <= last_bin) == y.size):
         y = as_float_array(y_true, "y_true")
         if y.shape != z.shape[:-1]:
             raise ValueError(
@@ -347,7 +348,8 @@ def _dfl_inputs(y_true, logits):
             )
     # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
     # right weight y - i becomes 1: the same loss, -log S_{K-1}.
-    y = y.reshape(-1)
+    if y.ndim != 1:
+        y = y.reshape(-1)
     left = np.minimum(np.floor(y), last_left)
     right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
     # 1 - (y - i) rounds the exact i + 1 - y once, as (i + 1) - y does: the same bits
@@ -355,21 +357,6 @@ def _dfl_inputs(y_true, logits):
     starts = row_starts(z)  # (returned too: the softmax terms need them again)
     left_index = starts + left.astype(np.intp)
     return z, left_index, left_weight, right_weight, bounded, starts
-
-
-def _dfl_values(y_true, logits):
-    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
-    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
-    # two bins that carry the target's weight.
-    if z.flags.c_contiguous:
-        left_ce, right_ce = neg_log_softmax_at(z, left_index, starts, bounded, and_next=True)
-    else:  # (another layout sums in another order: the plain formulas, to the bit as ever)
-        _, top_value, _, rest = softmax_parts(z, bounded)
-        flat, top_value, log_rest = z.reshape(-1), top_value.reshape(-1), np.log1p(rest.reshape(-1))
-        left_ce = (top_value - flat[left_index]) + log_rest
-        right_ce = (top_value - flat[1:][left_index]) + log_rest  # z[i + 1]
-    values = left_weight * left_ce + right_weight * right_ce
-    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 def _dfl_grad(y_true, logits):
@@ -473,7 +460,18 @@ def distribution_focal_loss(y_true, logits):
     >>> dfl.grad([1.25], [[0.0, 0.0, 0.0, 0.0]])  # softmax minus (0, 0.75, 0.25, 0)
     array([[ 0.25, -0.5 ,  0.  ,  0.25]])
     """
-    return _dfl_values(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
+    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
+    # two bins that carry the target's weight.
+    if z.flags.c_contiguous:
+        left_ce, right_ce = neg_log_softmax_at(z, left_index, starts, bounded, and_next=True)
+    else:  # (another layout sums in another order: the plain formulas, to the bit as ever)
+        _, top_value, _, rest = softmax_parts(z, bounded)
+        flat, top_value, log_rest = z.reshape(-1), top_value.reshape(-1), np.log1p(rest.reshape(-1))
+        left_ce = (top_value - flat[left_index]) + log_rest
+        right_ce = (top_value - flat[1:][left_index]) + log_rest  # z[i + 1]
+    values = left_weight * left_ce + right_weight * right_ce
+    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 # --------------------------------------------------------------------------

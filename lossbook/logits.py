@@ -107,7 +107,8 @@ def _row_top_indices(x, starts=None):
     arrays) plus each row's start, for flat indexing rather than ``np.put_along_axis``,
     whose Python overhead dominates on small arrays.
     """
-    return (row_starts(x) if starts is None else starts) + x.argmax(axis=-1).reshape(-1)
+    top = x.argmax(axis=-1)
+    return (row_starts(x) if starts is None else starts) + (top if x.ndim == 2 else top.reshape(-1))
 
 
 def _at(x, flat_indices):
@@ -176,7 +177,7 @@ def shifted_exp(z, top_value, bounded=False):
 
 def exp_of_gap(z, top_value, gap, bounded=False):
     """:func:`shifted_exp` from the rounded gaps ``gap = z - top_value`` (a fresh array,
-    which becomes the result)."""
+    which becomes the result, in place)."""
     if bounded or np.minimum.reduce(gap, axis=None) >= -_ROUNDED_GAP:
         return np.exp(gap, out=gap)
     lo = two_sum(z, -top_value)[1]
@@ -262,16 +263,17 @@ def neg_log_softmax_at(z, flat_indices, starts=None, bounded=False, and_next=Fal
     exponentials), and ``log1p(rest) - gap`` is ``(max z - z_j) + log1p(rest)`` to the
     bit (``max z - z_j`` is ``-(z_j - max z)`` exactly): two non-negative terms.
     ``starts`` and ``bounded`` as in :func:`softmax_terms`."""
-    top_indices = _row_top_indices(z, starts)
-    top_value = _at(z, top_indices)
-    gap = np.subtract(z, top_value)
+    rows = z if z.ndim == 2 else z.reshape(-1, z.shape[-1])  # a view: the same rows
+    top_indices = _row_top_indices(rows, starts)
+    top_value = _at(rows, top_indices)
+    gap = np.subtract(rows, top_value)
     flat_gap = gap.reshape(-1)
     gap_at = flat_gap[flat_indices]
     gap_next = flat_gap[1:][flat_indices] if and_next else None
-    e = exp_of_gap(z, top_value, gap, bounded)
+    exp_of_gap(rows, top_value, gap, bounded)  # in place: flat_gap is e now
     # the top's e^0 = 1 is the 1 of log1p; the exponentials are scratch here: not restored
-    e.reshape(-1)[top_indices] = 0.0
-    log_rest = np.log1p(np.add.reduce(e, axis=-1).reshape(-1))
+    flat_gap[top_indices] = 0.0
+    log_rest = np.log1p(np.add.reduce(gap, axis=-1))
     if and_next:
         return log_rest - gap_at, log_rest - gap_next
     return log_rest - gap_at
