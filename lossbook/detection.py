@@ -24,6 +24,7 @@ from . import symbols as s
 from ._registry import Argument, register_loss
 from ._validation import as_float_array, check_scalar
 from .logits import (
+    bce_and_miss_terms,
     bce_logits_values,
     binary_logit_inputs,
     gaps_bounded,
@@ -64,7 +65,7 @@ def _class_weights(alpha):
 
 def _focal_inputs(y_true, logits, alpha, gamma):
     # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
-    y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
+    y, z, tail, complement, moderate, minus_magnitude = binary_logit_inputs(y_true, logits)
     if not (type(alpha) is float and type(gamma) is float  # plain floats in range (NaN
             and -np.inf < alpha <= 1.0 and 0.0 <= gamma < np.inf):  # fails) skip the checks
         alpha, gamma = check_scalar(alpha, "alpha", high=1.0), check_scalar(gamma, "gamma", low=0.0)
@@ -74,7 +75,7 @@ def _focal_inputs(y_true, logits, alpha, gamma):
         alpha_t = weight_pos * y + weight_neg * complement
     else:
         alpha_t = 1.0
-    return y, z, tail, gamma, alpha_t, complement, moderate
+    return y, z, tail, gamma, alpha_t, complement, moderate, minus_magnitude
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -89,7 +90,8 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, moderate, _ = _focal_inputs(y_true, logits, alpha,
+                                                                       gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
@@ -185,22 +187,25 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, tail, gamma, alpha_t, complement, _ = _focal_inputs(y_true, logits, alpha, gamma)
-    miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
-    return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
+    y, z, tail, gamma, alpha_t, complement, _, minus_magnitude = _focal_inputs(
+        y_true, logits, alpha, gamma)
+    # the BCE and 1 - p_t = y sigma(-z) + (1 - y) sigma(z) (the two terms of _focal_miss, to
+    # the bit) from one arrangement of the targets by the sign of z
+    ce, unlikely_term, likely_term = bce_and_miss_terms(y, z, tail, complement, minus_magnitude)
+    return alpha_t * _power(unlikely_term + likely_term, gamma) * ce
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z, tail, complement, _ = binary_logit_inputs(y_true, logits)
+    y, z, tail, complement, _, minus_magnitude = binary_logit_inputs(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, tail, complement, beta
+    return y, z, tail, complement, beta, minus_magnitude
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
+    y, z, tail, complement, beta, _ = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
@@ -289,13 +294,15 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
-    gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
+    y, z, tail, complement, beta, minus_magnitude = _quality_focal_inputs(y_true, logits, beta)
+    ce, unlikely_term, likely_term = bce_and_miss_terms(y, z, tail, complement, minus_magnitude)
+    # sigma(z) - y = (1 - y) sigma(z) - y sigma(-z) is +-(likely_term - unlikely_term)
+    # (logit_residual's two products, subtracted in one order or the other): |d| is the same
+    gap = likely_term - unlikely_term
     # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
     if beta == 2.0 and type(gap) is np.ndarray:
-        return np.square(gap) * bce_logits_values(y, z, tail, complement=complement)
-    scale = np.abs(gap) ** beta
-    return scale * bce_logits_values(y, z, tail, complement=complement)
+        return np.square(gap) * ce
+    return np.abs(gap) ** beta * ce
 
 
 # --------------------------------------------------------------------------
@@ -480,7 +487,7 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
+    q, z, tail, complement, moderate, _ = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     return q, z, tail, complement, moderate, alpha, gamma

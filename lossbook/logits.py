@@ -373,6 +373,44 @@ def bce_logits_values(y, z, tail, pos_weight=1.0, complement=None):
 
 
 
+def bce_and_miss_terms(y, z, tail, complement, minus_magnitude):
+    r"""BCE with logits (:func:`bce_logits_values`) and the two terms of
+    :math:`1 - p_t = y\,\sigma(-z) + (1 - y)\,\sigma(z)`, the probability given to the wrong
+    class, from one arrangement of the targets by the sign of ``z``, to the same bits.
+
+    Where ``z >= 0`` the model favours class 1, elsewhere class 0. With :math:`w_f` the
+    target weight of the favoured class (``y`` where ``z >= 0``, else ``1 - y``) and
+    :math:`w_o` the other's, :math:`\sigma(|z|) = 1 / (1 + e^{-|z|})` and
+    :math:`\sigma(-|z|) = e^{-|z|}\,\sigma(|z|)` (as :func:`sigmoid_pair` forms them)::
+
+        bce = w_f log1p(tail) + w_o (log1p(tail) + |z|)
+        (w_f σ(-|z|), w_o σ(|z|)) = (y σ(-z), (1 - y) σ(z)) where z >= 0, reversed elsewhere
+
+    These are the products and sums of :func:`bce_logits_values` (whose softplus are
+    ``0 + log1p(tail)`` and ``|z| + log1p(tail)``) and of the products with
+    :func:`sigmoid_pair`'s sigmoids, term for term (a sum of two terms is the same in
+    either order): one arrangement of ``y`` and ``1 - y`` stands in for the selections of
+    two sigmoids and of two softplus. ``minus_magnitude`` is ``-|z|`` (``tail`` its
+    exponential), or ``None`` (then ``|z|`` is formed). So :math:`1 - p_t` is the sum of
+    the two terms and :math:`\sigma(z) - y = \pm(w_o\,\sigma(|z|) - w_f\,\sigma(-|z|))`.
+    Returns ``bce, w_f σ(-|z|), w_o σ(|z|)``.
+    """
+    positive = z >= _ZERO
+    if type(complement) is np.ndarray:  # masked copies, cheaper than np.where's selections
+        favoured = complement.copy()
+        np.putmask(favoured, positive, y)
+        other = y.copy()
+        np.putmask(other, positive, complement)
+    else:
+        favoured, other = np.where(positive, y, complement), np.where(positive, complement, y)
+    likely = _ONE / (_ONE + tail)  # σ(|z|)
+    log_tail = np.log1p(tail)
+    # softplus(|z|) = log1p(tail) + |z|, which log1p(tail) - (-|z|) is to the bit
+    far = log_tail + np.abs(z) if minus_magnitude is None else log_tail - minus_magnitude
+    bce = favoured * log_tail + other * far
+    return bce, favoured * (tail * likely), other * likely
+
+
 def bce_logits_grad(y, z):
     """:func:`logit_residual` at ``z`` without a positive weight: σ(z) - y, stably."""
     return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
@@ -393,13 +431,17 @@ _FUSED_CHECK_LIMIT = 4096
 
 def binary_logit_inputs(y_true, logits):
     """Targets in [0, 1], logits of the same shape, ``tail = e^-|z|``
-    (:func:`exp_minus_abs`), ``complement = 1 - y`` and whether every ``|z| <= 700`` (no
-    sigmoid underflows), validated as :func:`targets_and_logits` does, the same bits.
+    (:func:`exp_minus_abs`), ``complement = 1 - y``, whether every ``|z| <= 700`` (no
+    sigmoid underflows) and ``-|z|`` (or ``None``: see below), validated as
+    :func:`targets_and_logits` does, the same bits.
 
-    In the common case of a small input one reduction checks both arrays:
+    In the common case of a small input one pass checks both arrays:
     ``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1`` (``1 - y`` rounds to a negative
     number only for ``y > 1``) and ``700 - |z| >= 0`` for moderate finite logits; NaN
-    fails both. Anything else (logits beyond 700 included) takes the full checks.
+    fails both; ``-|z|`` is returned beside its exponential. On a large input ``-|z|``
+    becomes the tail in place (a second array of its size costs more than recomputing
+    ``|z|`` where it is needed), and ``None`` is returned for it, as for anything else
+    (logits beyond 700 included), which takes the full checks.
     """
     if is_plain_pair(y_true, logits) and logits.ndim:
         complement = _ONE - y_true
@@ -408,16 +450,16 @@ def binary_logit_inputs(y_true, logits):
             margin = np.minimum(np.minimum(y_true, complement),
                                 minus_magnitude + _MODERATE_LOGIT)
             # (counting the entries >= 0 costs less than a ufunc reduction; NaN is not)
-            valid = np.count_nonzero(margin >= _ZERO) == margin.size
-        else:  # three reductions, no temporaries (each a fresh page-faulted array here)
-            valid = (in_unit_interval(y_true)
-                     and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT)
-        if valid:
+            if np.count_nonzero(margin >= _ZERO) == margin.size:
+                return y_true, logits, np.exp(minus_magnitude), complement, True, minus_magnitude
+        # three reductions, no temporaries (each a fresh page-faulted array here)
+        elif (in_unit_interval(y_true)
+              and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT):
             tail = np.exp(minus_magnitude, out=minus_magnitude)
-            return y_true, logits, tail, complement, True
+            return y_true, logits, tail, complement, True, None
     y, z = targets_and_logits(y_true, logits)
     moderate = bool(np.maximum.reduce(np.abs(z), axis=None) <= 700.0)
-    return y, z, exp_minus_abs(z), _ONE - y, moderate
+    return y, z, exp_minus_abs(z), _ONE - y, moderate, None
 
 
 def targets_and_logits(y_true, logits):
