@@ -22,15 +22,14 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_scalar
+from ._two_hot import two_hot_bins
+from ._validation import check_scalar
 from .logits import (
     bce_and_miss_terms,
     bce_logits_values,
     binary_logit_inputs,
-    gaps_bounded,
     logit_residual,
     neg_log_softmax_at,
-    row_starts,
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
@@ -310,66 +309,10 @@ def quality_focal(y_true, logits, *, beta=2.0):
 # --------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=32)
-def _end_bins(k):
-    """The bit pattern of K - 1.0 (the last bin) as a 0-d uint64 array, and K - 2.0 (the
-    last left bin) as a 0-d array, made once per K (shared: operands only, never written)."""
-    return np.array(k - 1.0).view(np.uint64), np.array(k - 2.0)
-
-
-def _dfl_inputs(y_true, logits):
-    """Validate; return the logits (..., K), the flat index of each target's left bin
-    in them, the two-hot weights of the left and the right bin, both (n,), whether
-    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``) and the
-    flat index of each row's first entry."""
-    z = logits
-    # The common case: a finite float64 array (gaps_bounded is None for any other entry).
-    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
-            and (bounded := gaps_bounded(z)) is not None):
-        z = as_float_array(logits, "logits")
-        bounded = gaps_bounded(z)
-    if z.ndim < 2 or z.shape[-1] < 2:
-        raise ValueError(
-            f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
-        )
-    k = z.shape[-1]
-    last_bin, last_left = _end_bins(k)
-    y = y_true
-    # The common case: targets of the right shape in [0, K - 1], counted in one pass over
-    # their bit patterns: doubles >= +0 are ordered as their patterns (as unsigned
-    # integers), and every pattern with the sign bit (negative numbers, and -0.0, which
-    # the general checks then accept) or of +inf or NaN is above that of K - 1. So the
-    # count certifies finiteness too; anything else takes every check in order.
-    if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
-            and np.count_nonzero(y.view(np.uint64) <= last_bin) == y.size):
-        y = as_float_array(y_true, "y_true")
-        if y.shape != z.shape[:-1]:
-            raise ValueError(
-                f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
-                f"got {y.shape} (inputs are never broadcast)"
-            )
-        if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
-            raise ValueError(
-                f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
-                f"found {y.min():g} to {y.max():g}"
-            )
-    # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
-    # right weight y - i becomes 1: the same loss, -log S_{K-1}.
-    if y.ndim != 1:
-        y = y.reshape(-1)
-    left = np.minimum(np.floor(y), last_left)
-    right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
-    # 1 - (y - i) rounds the exact i + 1 - y once, as (i + 1) - y does: the same bits
-    left_weight = _ONE - right_weight
-    starts = row_starts(z)  # (returned too: the softmax terms need them again)
-    left_index = starts + left.astype(np.intp)
-    return z, left_index, left_weight, right_weight, bounded, starts
-
-
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = two_hot_bins(y_true, logits)
     right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
@@ -467,7 +410,7 @@ def distribution_focal_loss(y_true, logits):
     >>> dfl.grad([1.25], [[0.0, 0.0, 0.0, 0.0]])  # softmax minus (0, 0.75, 0.25, 0)
     array([[ 0.25, -0.5 ,  0.  ,  0.25]])
     """
-    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = two_hot_bins(y_true, logits)
     # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
     # two bins that carry the target's weight.
     if z.flags.c_contiguous:

@@ -113,14 +113,11 @@ def _row_top_indices(x, starts=None):
 
 def _at(x, flat_indices):
     """The entries of the C-contiguous ``x`` at one flat index per row, shaped as a
-    ``keepdims`` reduction over the last axis.
-
-    At the rows' arg-max these are the row maxima, read rather than found by a second
-    reduction (a gather costs a fifth of one). They are ``np.maximum.reduce``'s numbers,
-    except that a maximum of 0 may carry the other sign; the row then holds two zeros,
-    so ``rest >= 1``, and ``z_j - max z``, ``max z - z_j + log1p(rest)`` and
-    ``max z + log1p(rest)`` come out the same either way.
-    """
+    ``keepdims`` reduction over the last axis. At the arg-max these are the row maxima, read
+    rather than reduced a second time (a gather costs a fifth of a reduction); only a
+    maximum of 0 may carry the other sign than ``np.maximum.reduce``'s, and its row then
+    holds two zeros (``rest >= 1``): ``z_j - max z`` and ``max z - z_j + log1p(rest)`` are
+    the same."""
     return x.reshape(-1)[flat_indices].reshape(x.shape[:-1] + (1,))
 
 
@@ -375,25 +372,18 @@ def bce_logits_values(y, z, tail, pos_weight=1.0, complement=None):
 
 def bce_and_miss_terms(y, z, tail, complement, minus_magnitude):
     r"""BCE with logits (:func:`bce_logits_values`) and the two terms of
-    :math:`1 - p_t = y\,\sigma(-z) + (1 - y)\,\sigma(z)`, the probability given to the wrong
-    class, from one arrangement of the targets by the sign of ``z``, to the same bits.
+    :math:`1 - p_t = y\,\sigma(-z) + (1 - y)\,\sigma(z)` (the probability of the wrong
+    class), to the same bits, from one arrangement of the targets by the sign of ``z``.
 
-    Where ``z >= 0`` the model favours class 1, elsewhere class 0. With :math:`w_f` the
-    target weight of the favoured class (``y`` where ``z >= 0``, else ``1 - y``) and
-    :math:`w_o` the other's, :math:`\sigma(|z|) = 1 / (1 + e^{-|z|})` and
-    :math:`\sigma(-|z|) = e^{-|z|}\,\sigma(|z|)` (as :func:`sigmoid_pair` forms them)::
-
-        bce = w_f log1p(tail) + w_o (log1p(tail) + |z|)
-        (w_f σ(-|z|), w_o σ(|z|)) = (y σ(-z), (1 - y) σ(z)) where z >= 0, reversed elsewhere
-
-    These are the products and sums of :func:`bce_logits_values` (whose softplus are
-    ``0 + log1p(tail)`` and ``|z| + log1p(tail)``) and of the products with
-    :func:`sigmoid_pair`'s sigmoids, term for term (a sum of two terms is the same in
-    either order): one arrangement of ``y`` and ``1 - y`` stands in for the selections of
-    two sigmoids and of two softplus. ``minus_magnitude`` is ``-|z|`` (``tail`` its
-    exponential), or ``None`` (then ``|z|`` is formed). So :math:`1 - p_t` is the sum of
-    the two terms and :math:`\sigma(z) - y = \pm(w_o\,\sigma(|z|) - w_f\,\sigma(-|z|))`.
-    Returns ``bce, w_f σ(-|z|), w_o σ(|z|)``.
+    With :math:`w_f` the target weight of the class that ``z`` favours (``y`` where
+    ``z >= 0``, else ``1 - y``) and :math:`w_o` the other's, the BCE is
+    :math:`w_f \log(1 + t) + w_o (\log(1 + t) + |z|)` (:math:`t = e^{-|z|}`), and the terms
+    are :math:`w_f\,\sigma(-|z|)` and :math:`w_o\,\sigma(|z|)`: the products and sums of
+    :func:`bce_logits_values` and of :func:`sigmoid_pair`'s sigmoids, term for term (a sum
+    of two terms is the same in either order), with one arrangement in place of the
+    selections of two sigmoids and two softplus. So :math:`\sigma(z) - y` is
+    :math:`\pm(w_o\,\sigma(|z|) - w_f\,\sigma(-|z|))`. ``minus_magnitude`` is ``-|z|``
+    (or ``None``: then ``|z|`` is formed). Returns ``bce, w_f σ(-|z|), w_o σ(|z|)``.
     """
     positive = z >= _ZERO
     if type(complement) is np.ndarray:  # masked copies, cheaper than np.where's selections
