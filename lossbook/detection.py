@@ -33,6 +33,7 @@ from .logits import (
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
+    softmax_terms,
     softplus_pair,
     symbolic_sigmoid,
 )
@@ -318,14 +319,24 @@ def _dfl_grad(y_true, logits):
     target[left_index] = left_weight
     target[right_index] = right_weight
     # complement_sums(target) in closed form for two-hot rows: total - t_j, except at
-    # the larger weight (the first on a tie), whose complement is the other weight.
-    complement = (left_weight + right_weight)[:, None] - target.reshape(-1, z.shape[-1])
+    # the larger weight (the first on a tie), whose complement is the other weight. The
+    # total is exactly 1: y - i is exact, and 1 - (y - i) is exact too for y - i >= 1/2
+    # (Sterbenz), else off by at most 2^-54 (half an ulp in [1/2, 1)), which the sum with
+    # y - i rounds away (to 1, the even neighbour, at a tie).
+    complement = _ONE - target
     left_top = left_weight >= right_weight
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
-    top, _, e, rest = softmax_parts(z, bounded, starts)
-    normaliser = _ONE + rest
-    others = np.where(top, rest, normaliser - e)
+    # others: S - e_j, and at each row's top the rest of the sum, summed directly
+    if z.flags.c_contiguous:  # the top by its flat index: no mask, no selection
+        top_indices, _, e, rest = softmax_terms(z, starts, bounded)
+        normaliser = _ONE + rest
+        others = normaliser - e
+        others.reshape(-1)[top_indices] = rest.reshape(-1)
+    else:
+        top, _, e, rest = softmax_parts(z, bounded, starts)
+        normaliser = _ONE + rest
+        others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
     return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / normaliser
 
