@@ -319,11 +319,11 @@ def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
     summed without cancellation). These are the operations of the general
     ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row, where each product with a 0
     or a 1 is exact: the same bits."""
-    row_total = 1.0 + rest  # S, one per row (rest keeps its dimension)
+    row_total = _ONE + rest  # S, one per row (rest keeps its dimension)
     rest, total, flat = rest.reshape(-1), row_total.reshape(-1), e.reshape(-1)
     others = np.where(targets == top_indices, rest, total - flat[targets])
     np.divide(e, row_total, out=e)
-    flat[targets] = np.subtract(0.0, others) / total
+    flat[targets] = np.subtract(_ZERO, others) / total
     return e
 
 
