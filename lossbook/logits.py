@@ -115,9 +115,9 @@ def _at(x, flat_indices):
     """The entries of the C-contiguous ``x`` at one flat index per row, shaped as a
     ``keepdims`` reduction over the last axis. At the arg-max these are the row maxima, read
     rather than reduced a second time (a gather costs a fifth of a reduction); only a
-    maximum of 0 may carry the other sign than ``np.maximum.reduce``'s, and its row then
-    holds two zeros (``rest >= 1``): ``z_j - max z`` and ``max z - z_j + log1p(rest)`` are
-    the same."""
+    maximum of 0 may carry the other sign than ``np.maximum.reduce``'s, its row then holds
+    two zeros (``rest >= 1``), and a gap of -0 for +0 enters only as ``e^gap`` or beside
+    ``log1p(rest)``: the same results."""
     return x.reshape(-1)[flat_indices].reshape(x.shape[:-1] + (1,))
 
 
