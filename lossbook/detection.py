@@ -22,12 +22,14 @@ import sympy as sp
 
 from . import symbols as s
 from ._registry import Argument, register_loss
-from ._validation import as_float_array, check_scalar
+from ._two_hot import two_hot_bins
+from ._validation import check_scalar
 from .logits import (
+    bce_and_miss_terms,
     bce_logits_values,
     binary_logit_inputs,
     logit_residual,
-    row_starts,
+    neg_log_softmax_at,
     sigmoid_pair,
     sigmoid_positive,
     softmax_parts,
@@ -63,7 +65,7 @@ def _class_weights(alpha):
 
 def _focal_inputs(y_true, logits, alpha, gamma):
     # complement = 1 - y, formed once (by the validation) for alpha_t, 1 - p_t and the BCE
-    y, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
+    y, z, tail, complement, moderate, minus_magnitude = binary_logit_inputs(y_true, logits)
     if not (type(alpha) is float and type(gamma) is float  # plain floats in range (NaN
             and -np.inf < alpha <= 1.0 and 0.0 <= gamma < np.inf):  # fails) skip the checks
         alpha, gamma = check_scalar(alpha, "alpha", high=1.0), check_scalar(gamma, "gamma", low=0.0)
@@ -73,7 +75,7 @@ def _focal_inputs(y_true, logits, alpha, gamma):
         alpha_t = weight_pos * y + weight_neg * complement
     else:
         alpha_t = 1.0
-    return y, z, tail, gamma, alpha_t, complement, moderate
+    return y, z, tail, gamma, alpha_t, complement, moderate, minus_magnitude
 
 
 def _focal_miss(y, sig_pos, sig_neg, complement):
@@ -88,7 +90,8 @@ def _focal_grad(y_true, logits, *, alpha=0.25, gamma=2.0):
     :math:`\alpha_t u^\gamma\big[(\sigma(z) - y) + \gamma\,\mathrm{ce}\,(1-2y)\,r\big]`,
     where :math:`r = \sigma(z)\sigma(-z)/u \in [0, 1]`.
     """
-    y, z, tail, gamma, alpha_t, complement, moderate = _focal_inputs(y_true, logits, alpha, gamma)
+    y, z, tail, gamma, alpha_t, complement, moderate, _ = _focal_inputs(y_true, logits, alpha,
+                                                                       gamma)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     miss = _focal_miss(y, sig_pos, sig_neg, complement)
     # r = sigma(z) sigma(-z) / u. u underflows to 0 only for a hard target (where u is one
@@ -184,22 +187,25 @@ def focal(y_true, logits, *, alpha=0.25, gamma=2.0):
     >>> focal([1.0, 0.0], [3.0, 3.0], reduction="none")  # easy positive, hard negative
     array([2.73208311e-05, 2.07471033e+00])
     """
-    y, z, tail, gamma, alpha_t, complement, _ = _focal_inputs(y_true, logits, alpha, gamma)
-    miss = _focal_miss(y, *sigmoid_pair(z, tail), complement)
-    return alpha_t * _power(miss, gamma) * bce_logits_values(y, z, tail, complement=complement)
+    y, z, tail, gamma, alpha_t, complement, _, minus_magnitude = _focal_inputs(
+        y_true, logits, alpha, gamma)
+    # the BCE and 1 - p_t = y sigma(-z) + (1 - y) sigma(z) (the two terms of _focal_miss, to
+    # the bit) from one arrangement of the targets by the sign of z
+    ce, unlikely_term, likely_term = bce_and_miss_terms(y, z, tail, complement, minus_magnitude)
+    return alpha_t * _power(unlikely_term + likely_term, gamma) * ce
 
 
 def _quality_focal_inputs(y_true, logits, beta):
-    y, z, tail, complement, _ = binary_logit_inputs(y_true, logits)
+    y, z, tail, complement, _, minus_magnitude = binary_logit_inputs(y_true, logits)
     beta = check_scalar(beta, "beta", low=0.0, low_open=True)
-    return y, z, tail, complement, beta
+    return y, z, tail, complement, beta, minus_magnitude
 
 
 def _quality_focal_grad(y_true, logits, *, beta=2.0):
     r"""Gradient of the sum-reduced :func:`quality_focal`: with :math:`d = \sigma(z) - y`,
     :math:`\operatorname{sign}(d)\,|d|^{\beta-1}\big(\beta\,\sigma(z)\sigma(-z)\,\mathrm{ce}
     + d^2\big)`, and 0 where :math:`d = 0`."""
-    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
+    y, z, tail, complement, beta, _ = _quality_focal_inputs(y_true, logits, beta)
     sig_pos, sig_neg = sigmoid_pair(z, tail)
     gap = logit_residual(y, sig_pos, sig_neg, complement=complement)
     abs_gap = np.abs(gap)
@@ -288,13 +294,15 @@ def quality_focal(y_true, logits, *, beta=2.0):
     >>> np.round(quality_focal.grad([0.5, 1.0], [0.0, 0.0]), 6)
     array([ 0.      , -0.298287])
     """
-    y, z, tail, complement, beta = _quality_focal_inputs(y_true, logits, beta)
-    gap = logit_residual(y, *sigmoid_pair(z, tail), complement=complement)
+    y, z, tail, complement, beta, minus_magnitude = _quality_focal_inputs(y_true, logits, beta)
+    ce, unlikely_term, likely_term = bce_and_miss_terms(y, z, tail, complement, minus_magnitude)
+    # sigma(z) - y = (1 - y) sigma(z) - y sigma(-z) is +-(likely_term - unlikely_term)
+    # (logit_residual's two products, subtracted in one order or the other): |d| is the same
+    gap = likely_term - unlikely_term
     # an array's |d| ** 2.0 is numpy's square |d| * |d|, the same bits as d * d: no |d| pass
     if beta == 2.0 and type(gap) is np.ndarray:
-        return np.square(gap) * bce_logits_values(y, z, tail, complement=complement)
-    scale = np.abs(gap) ** beta
-    return scale * bce_logits_values(y, z, tail, complement=complement)
+        return np.square(gap) * ce
+    return np.abs(gap) ** beta * ce
 
 
 # --------------------------------------------------------------------------
@@ -302,80 +310,33 @@ def quality_focal(y_true, logits, *, beta=2.0):
 # --------------------------------------------------------------------------
 
 
-def _dfl_inputs(y_true, logits):
-    """Validate; return the logits (..., K), the flat index of each target's left bin
-    in them, the two-hot weights of the left and the right bin, both (n,), and whether
-    every |z| <= 16 (then no logit gap is below -32: see ``logits.shifted_exp``)."""
-    z = logits
-    # The common case: a finite float64 array, which its largest |z| certifies.
-    if not (type(z) is np.ndarray and z.dtype == np.float64 and z.size
-            and (largest := np.maximum.reduce(np.abs(z), axis=None)) < np.inf):
-        z = as_float_array(logits, "logits")
-        largest = np.maximum.reduce(np.abs(z), axis=None)
-    if z.ndim < 2 or z.shape[-1] < 2:
-        raise ValueError(
-            f"logits must have shape (n, K) with K >= 2 bins on the last axis, got {z.shape}"
-        )
-    k = z.shape[-1]
-    y = y_true
-    # The common case: targets of the right shape in [0, K - 1], which NaN and inf fail, so
-    # that the range certifies finiteness too; anything else takes every check in order.
-    if not (type(y) is np.ndarray and y.dtype == np.float64 and y.shape == z.shape[:-1]
-            and np.minimum.reduce(y, axis=None) >= 0 and np.maximum.reduce(y, axis=None) <= k - 1):
-        y = as_float_array(y_true, "y_true")
-        if y.shape != z.shape[:-1]:
-            raise ValueError(
-                f"y_true must hold one target per row of logits, shape {z.shape[:-1]}; "
-                f"got {y.shape} (inputs are never broadcast)"
-            )
-        if np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) > k - 1:
-            raise ValueError(
-                f"y_true must lie in [0, K - 1] = [0, {k - 1}] for logits with K = {k} bins; "
-                f"found {y.min():g} to {y.max():g}"
-            )
-    # The left bin i = floor(y), moved down to K - 2 at y = K - 1, where the
-    # right weight y - i becomes 1: the same loss, -log S_{K-1}.
-    y = y.reshape(-1)
-    left = np.minimum(np.floor(y), np.array(k - 2.0))
-    right_weight = y - left  # exact (Sterbenz) for left >= 1; y itself for left = 0
-    left_weight = (left + _ONE) - y
-    starts = row_starts(z)  # (returned too: the softmax terms need them again)
-    left_index = starts + left.astype(np.intp)
-    return z, left_index, left_weight, right_weight, largest <= 16.0, starts
-
-
-def _dfl_values(y_true, logits):
-    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
-    # softmax_terms: softmax_parts without the mask of the top entries (not needed here)
-    terms = softmax_terms if z.flags.c_contiguous else softmax_parts
-    _, top_value, _, rest = terms(z, starts=starts, bounded=bounded)
-    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
-    # two bins that carry the target's weight.
-    flat = z.reshape(-1)
-    top_value = top_value.reshape(-1)
-    log_rest = np.log1p(rest.reshape(-1))
-    left_term = left_weight * ((top_value - flat[left_index]) + log_rest)
-    right_term = right_weight * ((top_value - flat[1:][left_index]) + log_rest)  # z[i + 1]
-    return (left_term + right_term).reshape(z.shape[:-1])
-
-
 def _dfl_grad(y_true, logits):
     r"""Gradient of the sum-reduced :func:`distribution_focal_loss`:
     :math:`\operatorname{softmax}(z) - t`, :math:`t` the two-hot target."""
-    z, left_index, left_weight, right_weight, bounded, starts = _dfl_inputs(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = two_hot_bins(y_true, logits)
     right_index = left_index + 1
     target = np.zeros(z.size)
     target[left_index] = left_weight
     target[right_index] = right_weight
     # complement_sums(target) in closed form for two-hot rows: total - t_j, except at
-    # the larger weight (the first on a tie), whose complement is the other weight.
-    complement = (left_weight + right_weight)[:, None] - target.reshape(-1, z.shape[-1])
+    # the larger weight (the first on a tie), whose complement is the other weight. The
+    # total is exactly 1: y - i is exact, and 1 - (y - i) is exact too for y - i >= 1/2
+    # (Sterbenz), else off by at most 2^-54 (half an ulp in [1/2, 1)), which the sum with
+    # y - i rounds away (to 1, the even neighbour, at a tie).
+    complement = _ONE - target
     left_top = left_weight >= right_weight
     complement.reshape(-1)[np.where(left_top, left_index, right_index)] = np.where(
         left_top, right_weight, left_weight)
-    top, _, e, rest = softmax_parts(z, bounded, starts)
-    normaliser = _ONE + rest
-    others = np.where(top, rest, normaliser - e)
+    # others: S - e_j, and at each row's top the rest of the sum, summed directly
+    if z.flags.c_contiguous:  # the top by its flat index: no mask, no selection
+        top_indices, _, e, rest = softmax_terms(z, starts, bounded)
+        normaliser = _ONE + rest
+        others = normaliser - e
+        others.reshape(-1)[top_indices] = rest.reshape(-1)
+    else:
+        top, _, e, rest = softmax_parts(z, bounded, starts)
+        normaliser = _ONE + rest
+        others = np.where(top, rest, normaliser - e)
     # (e_j (1 - t_j) - t_j (S - e_j)) / S with both complements summed directly.
     return (e * complement.reshape(z.shape) - target.reshape(z.shape) * others) / normaliser
 
@@ -460,7 +421,18 @@ def distribution_focal_loss(y_true, logits):
     >>> dfl.grad([1.25], [[0.0, 0.0, 0.0, 0.0]])  # softmax minus (0, 0.75, 0.25, 0)
     array([[ 0.25, -0.5 ,  0.  ,  0.25]])
     """
-    return _dfl_values(y_true, logits)
+    z, left_index, left_weight, right_weight, bounded, starts = two_hot_bins(y_true, logits)
+    # -log S_j = (max z - z_j) + log1p(rest): non-negative terms, needed only at the
+    # two bins that carry the target's weight.
+    if z.flags.c_contiguous:
+        left_ce, right_ce = neg_log_softmax_at(z, left_index, starts, bounded, and_next=True)
+    else:  # (another layout sums in another order: the plain formulas, to the bit as ever)
+        _, top_value, _, rest = softmax_parts(z, bounded)
+        flat, top_value, log_rest = z.reshape(-1), top_value.reshape(-1), np.log1p(rest.reshape(-1))
+        left_ce = (top_value - flat[left_index]) + log_rest
+        right_ce = (top_value - flat[1:][left_index]) + log_rest  # z[i + 1]
+    values = left_weight * left_ce + right_weight * right_ce
+    return values if z.ndim == 2 else values.reshape(z.shape[:-1])
 
 
 # --------------------------------------------------------------------------
@@ -469,7 +441,7 @@ def distribution_focal_loss(y_true, logits):
 
 
 def _vfl_inputs(y_true, logits, alpha, gamma):
-    q, z, tail, complement, moderate = binary_logit_inputs(y_true, logits)
+    q, z, tail, complement, moderate, _ = binary_logit_inputs(y_true, logits)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     gamma = check_scalar(gamma, "gamma", low=0.0)
     return q, z, tail, complement, moderate, alpha, gamma

@@ -8,6 +8,8 @@ The public functions validate their input; the building blocks below them
 are what the losses use.
 """
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -78,9 +80,24 @@ def softplus_pair(z, tail):
     return softplus_pos, (positive_part - z) + log_tail
 
 
+#: Up to this many entries the row starts of an array are cached (a lookup costs a third of
+#: an ``arange``); a larger array's are made afresh, as no cache should hold them.
+_CACHED_STARTS = 1 << 16
+
+
 def row_starts(x):
-    """Flat index (in C order) of the first entry of each row of ``x``."""
+    """Flat index (in C order) of the first entry of each row of ``x``; read-only (shared
+    between calls on a small array)."""
+    if x.size <= _CACHED_STARTS:
+        return _cached_row_starts(x.size, x.shape[-1])
     return np.arange(0, x.size, x.shape[-1])
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_row_starts(size, k):
+    starts = np.arange(0, size, k)
+    starts.setflags(write=False)
+    return starts
 
 
 def _row_top_indices(x, starts=None):
@@ -90,7 +107,18 @@ def _row_top_indices(x, starts=None):
     arrays) plus each row's start, for flat indexing rather than ``np.put_along_axis``,
     whose Python overhead dominates on small arrays.
     """
-    return (row_starts(x) if starts is None else starts) + x.argmax(axis=-1).reshape(-1)
+    top = x.argmax(axis=-1)
+    return (row_starts(x) if starts is None else starts) + (top if x.ndim == 2 else top.reshape(-1))
+
+
+def _at(x, flat_indices):
+    """The entries of the C-contiguous ``x`` at one flat index per row, shaped as a
+    ``keepdims`` reduction over the last axis. At the arg-max these are the row maxima, read
+    rather than reduced a second time (a gather costs a fifth of a reduction); only a
+    maximum of 0 may carry the other sign than ``np.maximum.reduce``'s, its row then holds
+    two zeros (``rest >= 1``), and a gap of -0 for +0 enters only as ``e^gap`` or beside
+    ``log1p(rest)``: the same results."""
+    return x.reshape(-1)[flat_indices].reshape(x.shape[:-1] + (1,))
 
 
 def _mask_at(shape, flat_indices):
@@ -141,13 +169,36 @@ def shifted_exp(z, top_value, bounded=False):
     ``bounded``: the caller knows that no gap is below ``-_ROUNDED_GAP`` (every
     ``|z| <= _ROUNDED_GAP / 2``), which saves the reduction that finds out.
     """
-    e = np.subtract(z, top_value)
-    if bounded or np.minimum.reduce(e, axis=None) >= -_ROUNDED_GAP:
-        return np.exp(e, out=e)
+    return exp_of_gap(z, top_value, np.subtract(z, top_value), bounded)
+
+
+def exp_of_gap(z, top_value, gap, bounded=False):
+    """:func:`shifted_exp` from the rounded gaps ``gap = z - top_value`` (a fresh array,
+    which becomes the result, in place)."""
+    if bounded or np.minimum.reduce(gap, axis=None) >= -_ROUNDED_GAP:
+        return np.exp(gap, out=gap)
     lo = two_sum(z, -top_value)[1]
-    np.exp(e, out=e)
+    e = np.exp(gap, out=gap)
     e += e * lo
     return e
+
+
+#: Every |z| <= 16 leaves no gap z - max z below -32 (the ``bounded`` of :func:`shifted_exp`).
+_BOUNDED_LOGIT = np.array(_ROUNDED_GAP / 2)
+
+
+def gaps_bounded(z):
+    """For the float64 array ``z``: ``None`` if some entry is not finite; else whether
+    every ``|z| <= 16``, so that no gap ``z - max z`` is below ``-_ROUNDED_GAP`` (the
+    ``bounded`` of :func:`shifted_exp`)."""
+    magnitude = np.abs(z)
+    # On a small array, counting the entries within the bound (NaN is not) costs less than
+    # a reduction, and in the common case nothing else is needed.
+    if (z.size <= _FUSED_CHECK_LIMIT
+            and np.count_nonzero(magnitude <= _BOUNDED_LOGIT) == magnitude.size):
+        return True
+    largest = np.maximum.reduce(magnitude, axis=None)
+    return bool(largest <= _BOUNDED_LOGIT) if largest < np.inf else None
 
 
 def tempered_softmax_terms(z, temperature):
@@ -194,10 +245,35 @@ def softmax_terms(z, starts=None, bounded=False):
     row's top entry in place of the mask: ``top_indices, top_value, e, rest``.
     ``starts`` is ``row_starts(z)``, if the caller has it already; ``bounded`` as in
     :func:`shifted_exp`."""
-    top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
-    e = shifted_exp(z, top_value, bounded)
     top_indices = _row_top_indices(z, starts)
+    top_value = _at(z, top_indices)
+    e = shifted_exp(z, top_value, bounded)
     return top_indices, top_value, e, _sum_without_top(e, top_indices)
+
+
+def neg_log_softmax_at(z, flat_indices, starts=None, bounded=False, and_next=False):
+    r"""``-log softmax(z)_j = log1p(rest) - (z_j - max z)`` of the rows of the
+    C-contiguous ``z`` at one entry ``j`` per row (the flat indices ``flat_indices``),
+    one value per row; with ``and_next``, a second array of them at the entries
+    ``j + 1`` (the two bins of a two-hot target). Each gap ``z_j - max z`` is read off
+    the gaps that the shifted exponentials are made of (before they become those
+    exponentials), and ``log1p(rest) - gap`` is ``(max z - z_j) + log1p(rest)`` to the
+    bit (``max z - z_j`` is ``-(z_j - max z)`` exactly): two non-negative terms.
+    ``starts`` and ``bounded`` as in :func:`softmax_terms`."""
+    rows = z if z.ndim == 2 else z.reshape(-1, z.shape[-1])  # a view: the same rows
+    top_indices = _row_top_indices(rows, starts)
+    top_value = _at(rows, top_indices)
+    gap = np.subtract(rows, top_value)
+    flat_gap = gap.reshape(-1)
+    gap_at = flat_gap[flat_indices]
+    gap_next = flat_gap[1:][flat_indices] if and_next else None
+    exp_of_gap(rows, top_value, gap, bounded)  # in place: flat_gap is e now
+    # the top's e^0 = 1 is the 1 of log1p; the exponentials are scratch here: not restored
+    flat_gap[top_indices] = 0.0
+    log_rest = np.log1p(np.add.reduce(gap, axis=-1))
+    if and_next:
+        return log_rest - gap_at, log_rest - gap_next
+    return log_rest - gap_at
 
 
 def softmax_parts(z, bounded=False, starts=None):
@@ -227,8 +303,7 @@ def one_hot_cross_entropy(z, starts, targets, bounded=False):
     (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
     of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
     exact 0. ``bounded`` as in :func:`shifted_exp`."""
-    _, top_value, _, rest = softmax_terms(z, starts, bounded)
-    return (top_value.reshape(-1) - z.reshape(-1)[targets]) + np.log1p(rest.reshape(-1))
+    return neg_log_softmax_at(z, targets, starts, bounded)
 
 
 def one_hot_cross_entropy_grad(z, starts, targets, bounded=False):
@@ -244,11 +319,11 @@ def softmax_minus_one_hot(targets, top_indices, top_value, e, rest):
     summed without cancellation). These are the operations of the general
     ``(e_j (T - t_j) - t_j (S - e_j)) / S`` on a one-hot row, where each product with a 0
     or a 1 is exact: the same bits."""
-    row_total = 1.0 + rest  # S, one per row (rest keeps its dimension)
+    row_total = _ONE + rest  # S, one per row (rest keeps its dimension)
     rest, total, flat = rest.reshape(-1), row_total.reshape(-1), e.reshape(-1)
     others = np.where(targets == top_indices, rest, total - flat[targets])
     np.divide(e, row_total, out=e)
-    flat[targets] = np.subtract(0.0, others) / total
+    flat[targets] = np.subtract(_ZERO, others) / total
     return e
 
 
@@ -295,6 +370,37 @@ def bce_logits_values(y, z, tail, pos_weight=1.0, complement=None):
 
 
 
+def bce_and_miss_terms(y, z, tail, complement, minus_magnitude):
+    r"""BCE with logits (:func:`bce_logits_values`) and the two terms of
+    :math:`1 - p_t = y\,\sigma(-z) + (1 - y)\,\sigma(z)` (the probability of the wrong
+    class), to the same bits, from one arrangement of the targets by the sign of ``z``.
+
+    With :math:`w_f` the target weight of the class that ``z`` favours (``y`` where
+    ``z >= 0``, else ``1 - y``) and :math:`w_o` the other's, the BCE is
+    :math:`w_f \log(1 + t) + w_o (\log(1 + t) + |z|)` (:math:`t = e^{-|z|}`), and the terms
+    are :math:`w_f\,\sigma(-|z|)` and :math:`w_o\,\sigma(|z|)`: the products and sums of
+    :func:`bce_logits_values` and of :func:`sigmoid_pair`'s sigmoids, term for term (a sum
+    of two terms is the same in either order), with one arrangement in place of the
+    selections of two sigmoids and two softplus. So :math:`\sigma(z) - y` is
+    :math:`\pm(w_o\,\sigma(|z|) - w_f\,\sigma(-|z|))`. ``minus_magnitude`` is ``-|z|``
+    (or ``None``: then ``|z|`` is formed). Returns ``bce, w_f σ(-|z|), w_o σ(|z|)``.
+    """
+    positive = z >= _ZERO
+    if type(complement) is np.ndarray:  # masked copies, cheaper than np.where's selections
+        favoured = complement.copy()
+        np.putmask(favoured, positive, y)
+        other = y.copy()
+        np.putmask(other, positive, complement)
+    else:
+        favoured, other = np.where(positive, y, complement), np.where(positive, complement, y)
+    likely = _ONE / (_ONE + tail)  # σ(|z|)
+    log_tail = np.log1p(tail)
+    # softplus(|z|) = log1p(tail) + |z|, which log1p(tail) - (-|z|) is to the bit
+    far = log_tail + np.abs(z) if minus_magnitude is None else log_tail - minus_magnitude
+    bce = favoured * log_tail + other * far
+    return bce, favoured * (tail * likely), other * likely
+
+
 def bce_logits_grad(y, z):
     """:func:`logit_residual` at ``z`` without a positive weight: σ(z) - y, stably."""
     return logit_residual(y, *sigmoid_pair(z, exp_minus_abs(z)))
@@ -315,13 +421,17 @@ _FUSED_CHECK_LIMIT = 4096
 
 def binary_logit_inputs(y_true, logits):
     """Targets in [0, 1], logits of the same shape, ``tail = e^-|z|``
-    (:func:`exp_minus_abs`), ``complement = 1 - y`` and whether every ``|z| <= 700`` (no
-    sigmoid underflows), validated as :func:`targets_and_logits` does, the same bits.
+    (:func:`exp_minus_abs`), ``complement = 1 - y``, whether every ``|z| <= 700`` (no
+    sigmoid underflows) and ``-|z|`` (or ``None``: see below), validated as
+    :func:`targets_and_logits` does, the same bits.
 
-    In the common case of a small input one reduction checks both arrays:
+    In the common case of a small input one pass checks both arrays:
     ``min(y, 1 - y) >= 0`` exactly when ``0 <= y <= 1`` (``1 - y`` rounds to a negative
     number only for ``y > 1``) and ``700 - |z| >= 0`` for moderate finite logits; NaN
-    fails both. Anything else (logits beyond 700 included) takes the full checks.
+    fails both; ``-|z|`` is returned beside its exponential. On a large input ``-|z|``
+    becomes the tail in place (a second array of its size costs more than recomputing
+    ``|z|`` where it is needed), and ``None`` is returned for it, as for anything else
+    (logits beyond 700 included), which takes the full checks.
     """
     if is_plain_pair(y_true, logits) and logits.ndim:
         complement = _ONE - y_true
@@ -329,16 +439,17 @@ def binary_logit_inputs(y_true, logits):
         if logits.size <= _FUSED_CHECK_LIMIT:
             margin = np.minimum(np.minimum(y_true, complement),
                                 minus_magnitude + _MODERATE_LOGIT)
-            valid = np.minimum.reduce(margin, axis=None) >= 0.0
-        else:  # three reductions, no temporaries (each a fresh page-faulted array here)
-            valid = (in_unit_interval(y_true)
-                     and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT)
-        if valid:
+            # (counting the entries >= 0 costs less than a ufunc reduction; NaN is not)
+            if np.count_nonzero(margin >= _ZERO) == margin.size:
+                return y_true, logits, np.exp(minus_magnitude), complement, True, minus_magnitude
+        # three reductions, no temporaries (each a fresh page-faulted array here)
+        elif (in_unit_interval(y_true)
+              and np.minimum.reduce(minus_magnitude, axis=None) >= -_MODERATE_LOGIT):
             tail = np.exp(minus_magnitude, out=minus_magnitude)
-            return y_true, logits, tail, complement, True
+            return y_true, logits, tail, complement, True, None
     y, z = targets_and_logits(y_true, logits)
     moderate = bool(np.maximum.reduce(np.abs(z), axis=None) <= 700.0)
-    return y, z, exp_minus_abs(z), _ONE - y, moderate
+    return y, z, exp_minus_abs(z), _ONE - y, moderate, None
 
 
 def targets_and_logits(y_true, logits):

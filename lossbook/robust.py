@@ -29,6 +29,7 @@ from ._validation import (
     plain_class_indices,
 )
 from .logits import (
+    gaps_bounded,
     one_hot_cross_entropy,
     row_starts,
     softmax_minus_one_hot,
@@ -340,15 +341,15 @@ def _gce_common(y_true, logits, q):
             and z.flags.c_contiguous and type(y_true) is np.ndarray
             and y_true.shape == z.shape[:-1]):
         return None
-    largest = np.maximum.reduce(np.abs(z), axis=None)
-    if not largest < np.inf:  # NaN fails too
+    bounded = gaps_bounded(z)
+    if bounded is None:  # some entry is NaN or inf
         return None
     labels = plain_class_indices(y_true, z.shape[-1])
     if labels is None:
         return None
     q = check_scalar(q, "q", low=0.0, high=1.0, low_open=True)
     starts = row_starts(z)
-    return z, starts, starts + labels.reshape(-1), q, largest <= 16.0
+    return z, starts, starts + labels.reshape(-1), q, bounded
 
 
 def _gce_values(y_true, logits, q=0.7):

@@ -22,6 +22,7 @@ from lossbook import (
     focal,
     hinge,
     kl_divergence,
+    logits,
     quality_focal,
 )
 from lossbook import symbols as s
@@ -545,6 +546,29 @@ def test_focal_without_focusing_or_weighting_is_bce_with_logits(y, z):
                                   binary_cross_entropy_with_logits(y, z, reduction="none"))
     np.testing.assert_array_equal(focal.grad(y, z, alpha=-1.0, gamma=0.0),
                                   binary_cross_entropy_with_logits.grad(y, z))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hnp.arrays(np.float64, 6, elements=unit),
+       hnp.arrays(np.float64, 6, elements=st.floats(-1e3, 1e3, allow_nan=False)))
+def test_bce_and_miss_terms_are_the_separate_routines_to_the_bit(y, z):
+    """lossbook.logits.bce_and_miss_terms (focal's and QFL's values) arranges the targets by
+    the sign of z instead of selecting sigmoids and softplus: the same products and sums,
+    so the same bits as bce_logits_values and y sigma(-z), (1 - y) sigma(z), on small
+    arrays (-|z| given) and large ones (-|z| not kept: None)."""
+    for size in (6, 6000):
+        y_big, z_big = np.resize(y, size), np.resize(z, size)
+        y_v, z_v, tail, complement, _, minus_magnitude = logits.binary_logit_inputs(y_big, z_big)
+        assert minus_magnitude is None or size <= 4096
+        bce, unlikely, likely = logits.bce_and_miss_terms(y_v, z_v, tail, complement,
+                                                          minus_magnitude)
+        tail = np.exp(-np.abs(z_big))
+        np.testing.assert_array_equal(bce, logits.bce_logits_values(y_big, z_big, tail))
+        sig_pos, sig_neg = logits.sigmoid_pair(z_big, tail)
+        terms = y_big * sig_neg, (1.0 - y_big) * sig_pos
+        ahead = z_big >= 0  # y sigma(-z) carries the smaller sigmoid where z >= 0
+        np.testing.assert_array_equal(unlikely, np.where(ahead, *terms))
+        np.testing.assert_array_equal(likely, np.where(ahead, *terms[::-1]))
 
 
 @settings(max_examples=200, deadline=None)

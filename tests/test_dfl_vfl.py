@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lossbook import cross_entropy, distribution_focal_loss, varifocal_loss
+from lossbook._two_hot import two_hot_bins
 from lossbook.checks import finite_difference_grad
 
 RTOL = 1e-14
@@ -109,6 +110,21 @@ def test_dfl_is_cross_entropy_with_the_two_hot_target():
                                cross_entropy(two_hot, logits, reduction="none"), rtol=1e-13)
     np.testing.assert_allclose(distribution_focal_loss.grad(y, logits),
                                cross_entropy.grad(two_hot, logits), rtol=1e-12, atol=1e-15)
+
+
+def test_dfl_two_hot_weights_sum_to_one_exactly():
+    """The DFL gradient takes 1 - t_j for the complement of a two-hot weight (the total of
+    the row's weights): the weights y - i (exact) and 1 - (y - i) must sum to 1 in floating
+    point, at every target, including those next to an integer, tiny ones and K - 1."""
+    rng = np.random.default_rng(3)
+    k = 17
+    y = np.concatenate([rng.uniform(0, k - 1, 200000), np.arange(k, dtype=float),
+                        np.nextafter(np.arange(1.0, k), 0.0), np.nextafter(np.arange(k - 1.0), k),
+                        [5e-324, 1e-300, 1e-17, 0.5, 0.5 - 2**-54, 15.5 + 2**-49]])
+    _, left_index, left_weight, right_weight, _, _ = two_hot_bins(y, np.zeros((y.size, k)))
+    np.testing.assert_array_equal(left_weight + right_weight, 1.0)
+    left = left_index - np.arange(0, y.size * k, k)
+    np.testing.assert_array_equal(right_weight, y - left)  # the exact right weight
 
 
 def test_dfl_minimiser_expectation_recovers_the_target():
