@@ -2,7 +2,8 @@
 distribution focal loss of :mod:`lossbook.detection`: the checks of the targets and the
 logits, the left bin of each target and the weights of its two bins.
 
-A ground module (it imports only :mod:`lossbook._validation` and :mod:`lossbook.logits`).
+A private part of the detection family; it imports only the ground modules
+:mod:`lossbook._validation` and :mod:`lossbook.logits`.
 """
 
 import functools
