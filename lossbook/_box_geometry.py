@@ -97,9 +97,9 @@ class Pairs:
             edges = _edge_rows(boxes_true, boxes_pred)
         self.shape = boxes_true.shape[:-1]
         count = edges.shape[1]
-        sides = np.empty((4, count))  # (w_t, h_t, w_p, h_p)
-        np.subtract(edges[2:4], edges[:2], out=sides[:2])
-        np.subtract(edges[6:], edges[4:6], out=sides[2:])
+        sides = np.empty((4, count))  # (w_p, h_p, w_t, h_t)
+        np.subtract(edges[6:], edges[4:6], out=sides[:2])
+        np.subtract(edges[2:4], edges[:2], out=sides[2:])
         # One reduction checks both arrays; the slow checks only name the culprit.
         if np.minimum.reduce(sides, axis=None) < 0:
             _check_edges(boxes_true, names[0])
@@ -130,21 +130,21 @@ class Pairs:
         self.gap = gap = np.subtract(edges[:4], edges[4:], out=edges[:4])
         above = np.maximum(gap, _ZERO, out=edges[4:])
         below = above - gap
-        # In all, along each axis (lower plus upper edge), per box.
-        stick = np.empty((4, count))  # (s_tx, s_ty, s_px, s_py)
-        np.add(below[:2], above[2:], out=stick[:2])  # the target beyond the prediction
-        np.add(above[:2], below[2:], out=stick[2:])  # the prediction beyond the target
-        self.stick = stick
+        # In all, along each axis (lower plus upper edge), per box, over the rows of
+        # `above` (each row is read before it is overwritten).
+        np.add(below[:2], above[2:], out=above[2:])  # the target beyond the prediction
+        np.add(above[:2], below[2:], out=above[:2])  # the prediction beyond the target
+        self.stick = stick = above  # (s_px, s_py, s_tx, s_ty)
         # As torchvision's clamp: the boxes intersect only if both overlaps are positive.
         overlap = self.overlap_sides = np.maximum(inner, _ZERO, out=inner)
         inter = self.inter = overlap[0] * overlap[1]
         # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms: with the
         # sticking-out lengths clipped to the sides, which also covers disjoint boxes
         # (a clipped overlap of 0 leaves A_p + A_t).
-        clip = np.minimum(stick, sides, out=below)  # (e_tx, e_ty, e_px, e_py)
-        union_excess = clip[2] * sides[3]
-        union_excess += clip[0] * sides[1]
-        tail = clip[3] + clip[1]
+        clip = np.minimum(stick, sides, out=below)  # (e_px, e_py, e_tx, e_ty)
+        union_excess = clip[0] * sides[1]
+        union_excess += clip[2] * sides[3]
+        tail = clip[1] + clip[3]
         tail *= overlap[0]
         union_excess += tail
         self.union_excess = union_excess
@@ -206,9 +206,9 @@ class Pairs:
         # Enclosing area minus union; the identity C - A_p - A_t + w_I h_I =
         # s_px s_ty + s_tx s_py holds for any pair, with w_I h_I the signed product,
         # which is the intersection where the boxes overlap (the bracket is then 0).
-        stick = self.stick  # (s_tx, s_ty, s_px, s_py)
-        hull_excess = stick[2] * stick[1]
-        hull_excess += stick[0] * stick[3]
+        stick = self.stick  # (s_px, s_py, s_tx, s_ty)
+        hull_excess = stick[0] * stick[3]
+        hull_excess += stick[2] * stick[1]
         hull_excess -= self.inner_product - self.inter
         return hull_excess / (self.hull + _EPS)
 
@@ -219,8 +219,8 @@ class Pairs:
     @cached_property
     def aspect_gap(self):
         """atan(w_t / h_t) - atan(w_p / h_p); arctan2 gives pi/2 at zero height."""
-        angles = np.arctan2(self.sides[::2], self.sides[1::2])  # target, prediction
-        return angles[0] - angles[1]
+        angles = np.arctan2(self.sides[::2], self.sides[1::2])  # prediction, target
+        return angles[1] - angles[0]
 
     def ciou_alpha(self, one_minus_iou):
         """alpha = v / (1 - IoU + v + eps), a constant for differentiation, and v."""
@@ -241,7 +241,7 @@ class Pairs:
     @cached_property
     def d_union(self):
         # d A_p - d I, with d A_p the prediction's other side for both edges of an axis.
-        return (self.sides[3:1:-1] - self.d_inter.reshape(2, 2, -1)).reshape(4, -1)
+        return (self.sides[1::-1] - self.d_inter.reshape(2, 2, -1)).reshape(4, -1)
 
     def d_hull(self):
         return self._per_edge(_ONE - self.inside, self.outer[::-1])
@@ -254,7 +254,7 @@ class Pairs:
 
     def d_aspect(self):
         """Gradient of v = (4/pi^2) (atan(w_t/h_t) - atan(w_p/h_p))^2 in (w_p, h_p), (2, m)."""
-        size_p = self.sides[2:]
+        size_p = self.sides[:2]
         squares = size_p * size_p
         # d atan(w/h) / d(w, h) = (h, -w) / (w^2 + h^2)
         d_angle = np.empty_like(size_p)
@@ -274,9 +274,9 @@ class Pairs:
         # clipped form of __init__ rounds differently when only the y-overlap is empty, and
         # this gradient, a difference of two products, would pass such last bits on.
         overlap = np.minimum(self.overlap_sides[0], self.overlap_sides[1]) > 0
-        sides = self.sides  # (w_t, h_t, w_p, h_p)
-        areas = sides[2] * sides[3]
-        areas += sides[0] * sides[1]
+        sides = self.sides  # (w_p, h_p, w_t, h_t)
+        areas = sides[0] * sides[1]
+        areas += sides[2] * sides[3]
         union_eps = np.where(overlap, self.union_eps, areas + _EPS)
         return ((self.d_hull() * union_eps - self.d_union * hull_eps)
                 / (hull_eps * hull_eps))
