@@ -6,9 +6,11 @@ numerics note of :mod:`lossbook.boxes`.
 
 Speed. A call on a few dozen boxes costs about half a microsecond per numpy operation,
 whatever the size, so the layout is chosen to need few of them: the coordinates are copied
-once into contiguous rows, every step works on x and y (and often on both edges) at once,
-and every operand is a contiguous array of the same shape or a 0-d array (numpy's
-broadcasting, strided views and Python-float operands each cost about as much again).
+once into contiguous rows (whose finiteness is then checked in one pass), every step works
+on x and y (and often on both edges or both boxes) at once, and every operand is a
+contiguous array of the same shape or a 0-d array (numpy's broadcasting, strided views and
+Python-float operands each cost about as much again). On large inputs fresh memory is what
+costs, so intermediate results overwrite the copy's rows where they can.
 """
 
 from functools import cached_property
@@ -72,7 +74,7 @@ class Pairs:
     ``enclosing=True`` also computes the sides of the enclosing box (GIoU, DIoU).
     Per-axis arrays have shape (2, m): row 0 for x and row 1 for y; per-edge
     arrays (4, m), the lower edges' two rows and then the upper edges'; per-box
-    arrays (4, m), the target's two rows and then the prediction's.
+    arrays (4, m), the prediction's two rows and then the target's.
     Per-pair values have shape (m,); :meth:`per_pair` and :meth:`as_boxes`
     restore the boxes' own shape.
 
