@@ -107,7 +107,8 @@ class Pairs:
         if np.count_nonzero(np.less(sides, _ZERO)):
             _check_edges(boxes_true, names[0])
             _check_edges(boxes_pred, names[1])
-        if aspect and np.minimum.reduce(sides[::2] + sides[1::2], axis=None) == 0:
+        # A point is the only box whose width plus height is 0 (the sides are >= 0 now).
+        if aspect and np.count_nonzero(sides[::2] + sides[1::2]) < 2 * count:
             check_has_aspect(boxes_true, names[0])
             check_has_aspect(boxes_pred, names[1])
         self.sides = sides
@@ -169,7 +170,8 @@ class Pairs:
     @cached_property
     def centre_terms(self):
         """The DIoU term d^2 / (c^2 + eps), and c^2 + eps."""
-        self.offset  # noqa: B018 (fills rows 0-1 of the buffer; rows 2-3 hold the enclosing sides)
+        # Computing the offset fills rows 0-1 of the buffer; rows 2-3 hold the enclosing sides.
+        self.offset  # noqa: B018
         squares = self._centre_rows * self._centre_rows
         diag2_eps = squares[2] + squares[3]
         diag2_eps += _EPS
