@@ -123,8 +123,7 @@ class Pairs:
             outer = np.maximum(edges[2:4], edges[6:], out=self._centre_rows[2:])
             outer -= np.minimum(edges[:2], edges[4:6])
             self.outer = outer
-            self.inner_product = inner[0] * inner[1]  # signed: negative for disjoint boxes
-            self.hull = outer[0] * outer[1]
+            self.signed_overlap = inner  # negative for disjoint intervals (GIoU)
         # Per edge, how far the target's edge lies above the prediction's, (lo_t - lo_p,
         # hi_t - hi_p), over the coordinates (the copy is ours, and on large inputs fresh
         # memory is what costs): single coordinate differences, accurate even when the
@@ -139,8 +138,10 @@ class Pairs:
         np.add(below[:2], above[2:], out=above[2:])  # the target beyond the prediction
         np.add(above[:2], below[2:], out=above[:2])  # the prediction beyond the target
         self.stick = stick = above  # (s_px, s_py, s_tx, s_ty)
-        # As torchvision's clamp: the boxes intersect only if both overlaps are positive.
-        overlap = self.overlap_sides = np.maximum(inner, _ZERO, out=inner)
+        # As torchvision's clamp: the boxes intersect only if both overlaps are positive
+        # (in place unless the GIoU term needs the signed overlap).
+        overlap = np.maximum(inner, _ZERO, out=None if enclosing else inner)
+        self.overlap_sides = overlap
         inter = self.inter = overlap[0] * overlap[1]
         # Union minus intersection, (A_p - I) + (A_t - I), as non-negative terms: with the
         # sticking-out lengths clipped to the sides, which also covers disjoint boxes
@@ -158,6 +159,10 @@ class Pairs:
     @property
     def union(self):
         return self.inter + self.union_excess
+
+    @cached_property
+    def hull(self):
+        return self.outer[0] * self.outer[1]
 
     @cached_property
     def offset(self):
@@ -214,7 +219,8 @@ class Pairs:
         stick = self.stick  # (s_px, s_py, s_tx, s_ty)
         hull_excess = stick[0] * stick[3]
         hull_excess += stick[2] * stick[1]
-        hull_excess -= self.inner_product - self.inter
+        inner_product = self.signed_overlap[0] * self.signed_overlap[1]
+        hull_excess -= inner_product - self.inter
         return hull_excess / (self.hull + _EPS)
 
     def centre_penalty(self):
