@@ -189,8 +189,12 @@ class Pairs:
         1 where the target's edge lies beyond the prediction's, 0 where it lies within,
         and, at a tie, 1/2 (PyTorch's share of the gradient of max and min).
         """
-        weight = np.heaviside(self.gap, _HALF)  # upper edges: beyond is above
-        np.subtract(_ONE, weight[:2], out=weight[:2])  # lower edges: beyond is below
+        # (1 + sign) / 2 rather than np.heaviside, which is several times slower on large
+        # arrays; the sign is that of the gap at upper edges, of its negative at lower ones.
+        weight = np.sign(self.gap)
+        np.negative(weight[:2], out=weight[:2])
+        weight += _ONE
+        weight *= _HALF
         return weight
 
     def per_pair(self, values):
