@@ -1,6 +1,7 @@
 """Box overlap and the IoU losses: exact rational IoU, hand derivations, properties, bad input."""
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -153,6 +154,26 @@ def test_touching_boxes_have_zero_iou_gradient_but_a_giou_pull():
     assert g[0] + g[2] > 0  # translating right raises the loss
 
 
+def test_a_pairs_result_does_not_depend_on_the_rest_of_the_batch():
+    # Every pair's value and gradient, bit for bit the same alone as in a batch of 60:
+    # overlapping, near-identical (1e-9), nested and disjoint pairs, ties of edges.
+    rng = np.random.default_rng(12)
+    corner = rng.integers(-8, 8, size=(60, 2)) / 4
+    size = rng.integers(1, 12, size=(60, 2)) / 4
+    t = np.concatenate([corner, corner + size], axis=1)
+    shift = rng.normal(0.0, 1.0, size=(60, 4))
+    shift[:15] = rng.integers(-2, 3, size=(15, 4)) / 4  # ties of edges
+    shift[15:30] *= 1e-9
+    p = t + shift
+    p[:, 2:] = np.maximum(p[:, 2:], p[:, :2] + 0.125)
+    for loss in BOX_LOSSES:
+        values, grads = loss(t, p, reduction="none"), loss.grad(t, p)
+        for k in range(len(t)):
+            assert loss(t[k], p[k], reduction="none") == values[k]
+            np.testing.assert_array_equal(loss.grad(t[k], p[k]), grads[k])
+            np.testing.assert_array_equal(loss.grad(t[k:k + 1], p[k:k + 1]), grads[k:k + 1])
+
+
 # ------------------------------------------------------------ properties
 
 
@@ -276,6 +297,19 @@ def test_rejects_reversed_edges_naming_the_argument(func, argument, column):
 def test_rejects_bad_arrays(func, first, second, error, message):
     with pytest.raises(error, match=message):
         func(first, second)
+
+
+@pytest.mark.parametrize("func", [*ENTRY_POINTS, box_iou])
+@pytest.mark.parametrize("argument", [0, 1])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_rejects_non_finite_coordinates_naming_the_argument_without_warnings(func, argument, bad):
+    args = [GOOD.copy(), GOOD.copy()]
+    args[argument][1, 2] = bad
+    name = ("boxes_a", "boxes_b") if func is box_iou else ("boxes_true", "boxes_pred")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=f"{name[argument]} must contain only finite"):
+            func(*args)
 
 
 def test_box_iou_names_its_own_arguments():
