@@ -163,9 +163,9 @@ _ROUNDED_GAP = 32.0
 def shifted_exp(z, top_value, bounded=False):
     """``exp(z - top_value)`` (``top_value`` the row maxima), each entry to about an ulp.
 
-    The gap ``z - top_value`` is rounded when formed; where some gap is below
-    ``-_ROUNDED_GAP`` its exact remainder ``lo`` (TwoSum) is put back as
-    ``e^(gap + lo) = e^gap (1 + lo)`` (``|lo|`` is at most half an ulp of the gap).
+    The gap ``z - top_value`` is rounded when formed; where a gap is below ``-_ROUNDED_GAP``
+    (there alone: an entry's bits depend on its own gap, not on the rest of a batch) its
+    exact remainder ``lo`` (TwoSum, half an ulp of the gap) is put back as ``e^gap (1 + lo)``.
     ``bounded``: the caller knows that no gap is below ``-_ROUNDED_GAP`` (every
     ``|z| <= _ROUNDED_GAP / 2``), which saves the reduction that finds out.
     """
@@ -177,7 +177,7 @@ def exp_of_gap(z, top_value, gap, bounded=False):
     which becomes the result, in place)."""
     if bounded or np.minimum.reduce(gap, axis=None) >= -_ROUNDED_GAP:
         return np.exp(gap, out=gap)
-    lo = two_sum(z, -top_value)[1]
+    lo = np.where(gap < -_ROUNDED_GAP, two_sum(z, -top_value)[1], _ZERO)
     e = np.exp(gap, out=gap)
     e += e * lo
     return e
@@ -202,11 +202,10 @@ def gaps_bounded(z):
 
 
 def tempered_softmax_terms(z, temperature):
-    """:func:`softmax_terms` of the rows of the C-contiguous ``z / temperature``:
-    ``top_indices, e, rest`` (the row maxima of the scaled logits are 0), each ``e`` to
-    about an ulp: the gap ``z - max z`` and its division by the temperature are both
-    rounded, so where some scaled gap is below ``-_ROUNDED_GAP`` their remainders
-    (TwoSum, TwoProd) are put back as ``e^(a + lo) = e^a (1 + lo)``."""
+    """:func:`softmax_terms` of the rows of the C-contiguous ``z / temperature``: ``top_indices,
+    e, rest`` (the row maxima of the scaled logits are 0), each ``e`` to about an ulp: the gap
+    ``z - max z`` and its division by the temperature are both rounded, so where a scaled gap
+    is below ``-_ROUNDED_GAP`` (there alone) their remainders are put back as e^a (1 + lo)."""
     top_value = np.maximum.reduce(z, axis=-1, keepdims=True)
     gap = z - top_value
     scaled = gap / temperature if temperature != 1.0 else gap  # (gap / 1 is gap)
@@ -218,6 +217,7 @@ def tempered_softmax_terms(z, temperature):
     gap_lo = two_sum(z, -top_value)[1]
     prod_hi, prod_lo = two_prod(scaled, temperature)
     e_lo = e * ((((gap - prod_hi) - prod_lo) + gap_lo) / temperature)  # 0 at each top entry
+    e_lo[scaled >= -_ROUNDED_GAP] = 0.0
     e += e_lo
     return top_indices, e, rest + np.add.reduce(e_lo, axis=-1, keepdims=True)
 

@@ -34,6 +34,7 @@ from lossbook.classification import (
     sigmoid,
     softmax,
 )
+from lossbook.logits import tempered_softmax_terms
 from tests import mpmath_harness as harness
 from tests.cases import CASES
 
@@ -663,3 +664,20 @@ def test_cross_entropy_made_of_tail_probabilities_at_logits_of_a_thousand():
             exact = mp.log1p(mp.fsum(mp.exp(mp.mpf(float(v)) - mp.mpf(float(row[0])))
                                      for v in row[1:]))
             assert abs(value - float(exact)) <= 1e-14 * float(exact), (row, value, exact)
+
+
+def test_softmax_of_a_row_does_not_depend_on_the_rest_of_its_batch():
+    """Where a logit gap z_j - max z is below -32, the shifted exponential puts back the
+    gap's rounding error; it does so for that entry alone, so the rows of moderate logits
+    get the same bits with or without a row of far-apart logits beside them (also at a
+    temperature, for the distillation KL's teacher)."""
+    rng = np.random.default_rng(5)
+    moderate = rng.uniform(-15.0, 15.0, size=(60, 10))  # every gap >= -30
+    far_apart = np.concatenate([rng.uniform(-15.0, 15.0, size=(1, 8)), [[80.0, -90.0]]], axis=1)
+    batch = np.concatenate([moderate, far_apart])
+    np.testing.assert_array_equal(softmax(batch)[:-1], softmax(moderate))
+    for temperature in (1.0, 0.7, 3.0):
+        in_batch = tempered_softmax_terms(batch, temperature)
+        alone = tempered_softmax_terms(moderate, temperature)
+        np.testing.assert_array_equal(in_batch[1][:-1], alone[1])
+        np.testing.assert_array_equal(in_batch[2][:-1], alone[2])
