@@ -291,3 +291,17 @@ def test_small_and_large_lattices_take_routes_that_agree_to_the_bit():
                               values[i:i + 1])
         assert np.array_equal(ctc_loss.grad([targets[i]], logits[i:i + 1]), grads[i:i + 1],
                               equal_nan=True)
+
+
+def test_a_sample_gets_the_same_bits_alone_and_beside_far_apart_logits():
+    """The route is decided per sample, and the softmax corrects an entry's rounding by
+    its own logit gap alone: a sample's value and gradient do not depend on a sample of
+    logits 40 apart (gaps far below -32) in the same batch."""
+    rng = np.random.default_rng(1)
+    moderate, far_apart = rng.normal(size=(1, 12, 6)) * 5, rng.normal(size=(1, 12, 6)) * 40
+    labels = np.array([[1, 2, 3], [2, 4, 1]])
+    batch = np.concatenate([moderate, far_apart])
+    assert (ctc_loss(labels[:1], moderate, reduction="none")[0]
+            == ctc_loss(labels, batch, reduction="none")[0])
+    np.testing.assert_array_equal(ctc_loss.grad(labels[:1], moderate)[0],
+                                  ctc_loss.grad(labels, batch)[0])
