@@ -46,8 +46,8 @@ __all__ = [
 
 #: predicted variance :math:`v` (a bare sigma is a noise scale in this book)
 v = sp.Symbol("v", positive=True)
-#: Tweedie power :math:`p` (scikit-learn's ``power``)
-power = sp.Symbol("p", real=True)
+#: Tweedie power :math:`\xi` (scikit-learn's ``power``; the book's p is a probability)
+power = sp.Symbol("xi", real=True)
 #: PyTorch's ``eps`` of the Poisson NLL on rates, :math:`\epsilon`
 epsilon = sp.Symbol("epsilon", positive=True)
 
@@ -410,7 +410,7 @@ def _tweedie_grad_values(y, mu, p):
 
 
 def _tweedie_symbolic():
-    """One element (scikit-learn's unit deviance), with the cases p = 1 and p = 2."""
+    """One element (scikit-learn's unit deviance), with the cases xi = 1 and xi = 2."""
     y, m, p = s.y, s.y_hat, power
     general = 2 * (y ** (2 - p) / ((1 - p) * (2 - p)) - y * m ** (1 - p) / (1 - p)
                    + m ** (2 - p) / (2 - p))
@@ -419,7 +419,7 @@ def _tweedie_symbolic():
 
 
 def _tweedie_grad(y_true, y_pred, *, power=0.0):
-    """d/dy_pred = 2 mu^(-p) (mu - y)."""
+    """d/dy_pred = 2 mu^(-power) (mu - y)."""
     pair = _moderate_pair(y_true, y_pred, float(power)) if _few_call_power(power) else None
     if pair is None:
         return _tweedie_grad_values(*_tweedie_inputs(y_true, y_pred, power))
@@ -434,9 +434,9 @@ def _tweedie_grad(y_true, y_pred, *, power=0.0):
     arguments=_ARGS,
     parameters={"power": power},
     element="scalar",
-    formula=(r"2\Big(\frac{\max(y, 0)^{2-p}}{(1-p)(2-p)} - \frac{y\,\hat y^{1-p}}{1-p}"
-             r" + \frac{\hat y^{2-p}}{2-p}\Big)"),
-    gradients=(r"2\,\hat y^{-p}\,(\hat y - y)",),
+    formula=(r"2\Big(\frac{\max(y, 0)^{2-\xi}}{(1-\xi)(2-\xi)} - \frac{y\,\hat y^{1-\xi}}{1-\xi}"
+             r" + \frac{\hat y^{2-\xi}}{2-\xi}\Big)"),
+    gradients=(r"2\,\hat y^{-\xi}\,(\hat y - y)",),
     grad=_tweedie_grad,
     symbolic=_tweedie_symbolic,
 )
@@ -444,12 +444,12 @@ def tweedie_deviance(y_true, y_pred, *, power=0.0):
     r"""Unit Tweedie deviance (scikit-learn's ``mean_tweedie_deviance`` with ``"mean"``).
 
     .. math::
-        \ell(y, \hat y) = 2\Big(\frac{\max(y, 0)^{2-p}}{(1-p)(2-p)}
-        - \frac{y\,\hat y^{1-p}}{1-p} + \frac{\hat y^{2-p}}{2-p}\Big)
+        \ell(y, \hat y) = 2\Big(\frac{\max(y, 0)^{2-\xi}}{(1-\xi)(2-\xi)}
+        - \frac{y\,\hat y^{1-\xi}}{1-\xi} + \frac{\hat y^{2-\xi}}{2-\xi}\Big)
 
-    with the limits :math:`(y - \hat y)^2` at :math:`p = 0` (normal),
-    :math:`2(y \log(y/\hat y) - y + \hat y)` at :math:`p = 1` (Poisson) and
-    :math:`2(\log(\hat y / y) + y/\hat y - 1)` at :math:`p = 2` (gamma). It is
+    with the power :math:`\xi` (``power``) and the limits :math:`(y - \hat y)^2` at
+    :math:`\xi = 0` (normal), :math:`2(y \log(y/\hat y) - y + \hat y)` at :math:`\xi = 1`
+    (Poisson) and :math:`2(\log(\hat y / y) + y/\hat y - 1)` at :math:`\xi = 2` (gamma). It is
     twice the log-likelihood gap between the saturated model and the prediction;
     the prediction is the mean :math:`\mu = \hat y`. It is evaluated in forms that
     do not cancel (a power series in :math:`\log(y/\hat y)` near a perfect
@@ -463,7 +463,7 @@ def tweedie_deviance(y_true, y_pred, *, power=0.0):
         ``power < 0``: ``y_pred > 0``; ``power = 0``: any; ``1 <= power < 2``:
         ``y_true >= 0``, ``y_pred > 0``; ``power >= 2``: both positive.
     power : float, default 0.0
-        Tweedie power :math:`p`; ``0 < power < 1`` raises.
+        Tweedie power :math:`\xi`; ``0 < power < 1`` raises.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the per-element losses.
 
