@@ -10,8 +10,8 @@ import functools
 
 import numpy as np
 
-from ._validation import as_float_array
-from .logits import gaps_bounded, row_starts
+from ._validation import as_float_array, row_starts
+from .logits import gaps_bounded
 
 _ONE = np.array(1.0)  # (a 0-d array: a Python-float operand takes a slower path in numpy)
 

@@ -8,13 +8,12 @@ The public functions validate their input; the building blocks below them
 are what the losses use.
 """
 
-import functools
-
 import numpy as np
 import sympy as sp
 
 from ._precise import two_prod, two_sum
 from ._validation import (
+    BOUNDED_LOGIT,
     all_finite,
     as_float_array,
     check_has_axis,
@@ -22,6 +21,7 @@ from ._validation import (
     check_probabilities,
     in_unit_interval,
     is_plain_pair,
+    row_starts,
 )
 
 __all__ = ["sigmoid", "log_sigmoid", "softmax", "log_softmax"]
@@ -78,26 +78,6 @@ def softplus_pair(z, tail):
     softplus_pos = positive_part + log_tail
     # max(-z, 0) is max(z, 0) - z exactly (one of the two is 0): no pass to negate z
     return softplus_pos, (positive_part - z) + log_tail
-
-
-#: Up to this many entries the row starts of an array are cached (a lookup costs a third of
-#: an ``arange``); a larger array's are made afresh, as no cache should hold them.
-_CACHED_STARTS = 1 << 16
-
-
-def row_starts(x):
-    """Flat index (in C order) of the first entry of each row of ``x``; read-only (shared
-    between calls on a small array)."""
-    if x.size <= _CACHED_STARTS:
-        return _cached_row_starts(x.size, x.shape[-1])
-    return np.arange(0, x.size, x.shape[-1])
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_row_starts(size, k):
-    starts = np.arange(0, size, k)
-    starts.setflags(write=False)
-    return starts
 
 
 def _row_top_indices(x, starts=None):
@@ -183,8 +163,9 @@ def exp_of_gap(z, top_value, gap, bounded=False):
     return e
 
 
-#: Every |z| <= 16 leaves no gap z - max z below -32 (the ``bounded`` of :func:`shifted_exp`).
-_BOUNDED_LOGIT = np.array(_ROUNDED_GAP / 2)
+#: ``BOUNDED_LOGIT`` (16, half of ``_ROUNDED_GAP``) as a 0-d operand: every |z| <= 16
+#: leaves no gap z - max z below -32 (the ``bounded`` of :func:`shifted_exp`).
+_BOUNDED_LOGIT = np.array(BOUNDED_LOGIT)
 
 
 def gaps_bounded(z):
@@ -299,8 +280,8 @@ def softmax_parts(z, bounded=False, starts=None):
 def one_hot_cross_entropy(z, starts, targets, bounded=False):
     r"""Softmax cross-entropy :math:`\log\sum_i e^{z_i} - z_t` of each row of the
     C-contiguous ``z`` with a one-hot target (flat index ``targets``, ``starts`` =
-    :func:`row_starts`): ``(max z - z_t) + log1p(rest)``. With logits of finite spread
-    (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
+    ``lossbook._validation.row_starts(z)``): ``(max z - z_t) + log1p(rest)``. With logits of
+    finite spread (``lossbook._validation.finite_spread``) this is, to the bit, the sum over the row
     of ``t_j (max z - z_j + log1p(rest))`` with ``t`` one-hot: every other term is an
     exact 0. ``bounded`` as in :func:`shifted_exp`."""
     return neg_log_softmax_at(z, targets, starts, bounded)

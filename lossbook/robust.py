@@ -27,11 +27,11 @@ from ._validation import (
     check_pair,
     check_scalar,
     plain_class_indices,
+    row_starts,
 )
 from .logits import (
     gaps_bounded,
     one_hot_cross_entropy,
-    row_starts,
     softmax_minus_one_hot,
     softmax_parts,
     softmax_terms,
