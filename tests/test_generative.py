@@ -17,7 +17,8 @@ from lossbook import (
     kl_divergence,
     softmax,
 )
-from lossbook.generative import DISCRIMINATOR_KINDS, GENERATOR_KINDS, exp_excess
+from lossbook._divergence import exp_excess
+from lossbook.generative import DISCRIMINATOR_KINDS, GENERATOR_KINDS
 from tests.cases import symbolic_values_and_grads
 from tests.cases.generative import (
     GAN_FAKE,
