@@ -14,6 +14,8 @@ from pathlib import Path
 
 from hypothesis import settings
 
+from tests.built import HTML_DIR, PDF, REPO_ROOT
+
 # Property tests draw the same examples on every run, so CI cannot turn red on a draw that no
 # one has seen locally; a new counter-example is found by running with a fresh profile
 # (HYPOTHESIS_PROFILE=explore).
@@ -21,11 +23,6 @@ settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("explore")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-HTML_DIR = Path(os.environ.get("LOSSBOOK_HTML_DIR", REPO_ROOT / "_build" / "html")).resolve()
-# where `make pdf` writes it (the default of tests/pdf/test_pdf.py too)
-PDF = Path(os.environ.get("LOSSBOOK_PDF",
-                          REPO_ROOT / "_build" / "pdf" / "_build" / "latex" / "lossbook.pdf"))
 # folder -> why a plain run leaves it out (None: it runs)
 SYSTEM_TESTS = {
     REPO_ROOT / "tests" / "browser": lambda: None if (HTML_DIR / "index.html").is_file()

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HTML_DIR = Path(os.environ.get("LOSSBOOK_HTML_DIR", REPO_ROOT / "_build" / "html")).resolve()
+from tests.built import HTML_DIR
+
 CHROMIUM = os.environ.get("LOSSBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

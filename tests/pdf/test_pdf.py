@@ -11,20 +11,17 @@ where ``make pdf`` builds it); ``LOSSBOOK_HTML_DIR`` the site's (default ``_buil
 """
 
 import json
-import os
 import re
 import subprocess
 from functools import cache
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-PDF = Path(os.environ.get("LOSSBOOK_PDF",
-                          ROOT / "_build" / "pdf" / "_build" / "latex" / "lossbook.pdf"))
-HTML_DIR = Path(os.environ.get("LOSSBOOK_HTML_DIR", ROOT / "_build" / "html"))
+from tests.built import HTML_DIR, PDF
+from tests.built import REPO_ROOT as ROOT
+
 PAGES_PER_CHAPTER = (4, 30)  # a sane range, per document of the table of contents
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
